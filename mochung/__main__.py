@@ -1,0 +1,3 @@
+from mochung.cli import app
+
+app(prog_name="mochung")

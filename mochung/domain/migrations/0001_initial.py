@@ -1,0 +1,356 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from mochung.domain.models import PaymentStatus, RunStatus
+from orjson import loads
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name="User",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ("email", fields.CharField(max_length=254)),
+                ("email_key", fields.CharField(unique=True, max_length=254)),
+                ("password_hash", fields.CharField(max_length=255)),
+                ("name", fields.CharField(null=True, max_length=100)),
+                ("is_admin", fields.BooleanField(default=False)),
+                ("is_active", fields.BooleanField(default=True)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={"table": "users", "app": "models", "pk_attr": "id"},
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="AuditEntry",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "admin",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="admin_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="audit_entries",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                ("action", fields.CharField(max_length=100)),
+                ("target", fields.CharField(max_length=200)),
+                ("details", fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "audit_entries",
+                "app": "models",
+                "indexes": [Index(fields=["created_at"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="InvitationCode",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ("code", fields.CharField(unique=True, max_length=64)),
+                ("max_uses", fields.IntField()),
+                ("uses", fields.IntField(default=0)),
+                ("expires_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("is_active", fields.BooleanField(default=True)),
+                (
+                    "created_by",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="created_by_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="invitation_codes",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={"table": "invitation_codes", "app": "models", "pk_attr": "id"},
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="Page",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="pages",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("title", fields.CharField(max_length=200)),
+                ("slug", fields.CharField(unique=True, max_length=64)),
+                ("component_data", fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ("markdown_path", fields.CharField(null=True, max_length=300)),
+                ("is_published", fields.BooleanField(default=True)),
+                ("is_hidden", fields.BooleanField(default=False)),
+                ("hidden_reason", fields.CharField(null=True, max_length=500)),
+                ("plan", fields.CharField(null=True, max_length=50)),
+                ("version", fields.IntField(default=1)),
+                ("view_count", fields.IntField(default=0)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={
+                "table": "pages",
+                "app": "models",
+                "indexes": [Index(fields=["user_id", "created_at"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="ChatSession",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="chat_sessions",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("room", fields.CharField(unique=True, max_length=200)),
+                (
+                    "page",
+                    fields.ForeignKeyField(
+                        "models.Page",
+                        source_field="page_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="chat_sessions",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                ("last_activity_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "chat_sessions",
+                "app": "models",
+                "indexes": [Index(fields=["user_id", "last_activity_at"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="AgentRun",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ("message_id", fields.UUIDField(unique=True)),
+                (
+                    "session",
+                    fields.ForeignKeyField(
+                        "models.ChatSession",
+                        source_field="session_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="runs",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "status",
+                    fields.CharEnumField(
+                        default=RunStatus.QUEUED,
+                        description="QUEUED: queued\nRUNNING: running\nDONE: done\nFAILED: failed\nCANCELLED: cancelled",
+                        enum_type=RunStatus,
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", fields.IntField(default=0)),
+                ("cancel_requested", fields.BooleanField(default=False)),
+                ("trajectory", fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ("timings", fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ("error", fields.TextField(null=True, unique=False)),
+                ("started_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("finished_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "agent_runs",
+                "app": "models",
+                "indexes": [Index(fields=["status"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="ChatMessage",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "session",
+                    fields.ForeignKeyField(
+                        "models.ChatSession",
+                        source_field="session_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="messages",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("message_id", fields.UUIDField()),
+                ("role", fields.CharField(max_length=20)),
+                ("type", fields.CharField(default="text", max_length=20)),
+                ("position", fields.IntField(default=0)),
+                ("content", fields.TextField(null=True, unique=False)),
+                ("component", fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ("is_hidden", fields.BooleanField(default=False)),
+                ("hidden_reason", fields.CharField(null=True, max_length=500)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "chat_messages",
+                "app": "models",
+                "unique_together": (("message_id", "role", "position"),),
+                "indexes": [Index(fields=["session_id", "created_at"])],
+                "pk_attr": "id",
+                "table_description": "A stored chat message. ``message_id`` is the turn it belongs to: the user's message",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="PageView",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "page",
+                    fields.ForeignKeyField(
+                        "models.Page",
+                        source_field="page_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="views",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("visitor_id", fields.CharField(max_length=64)),
+                ("day", fields.DateField()),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "page_views",
+                "app": "models",
+                "unique_together": (("page_id", "visitor_id", "day"),),
+                "pk_attr": "id",
+                "table_description": "One row per page, visitor and day: how views are counted once a day.",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="Payment",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="payments",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "page",
+                    fields.ForeignKeyField(
+                        "models.Page",
+                        source_field="page_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="payments",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                ("plan_id", fields.CharField(max_length=50)),
+                ("merchant_uid", fields.CharField(unique=True, max_length=100)),
+                ("amount", fields.IntField()),
+                ("currency", fields.CharField(default="KRW", max_length=10)),
+                ("customer_name", fields.CharField(max_length=100)),
+                (
+                    "status",
+                    fields.CharEnumField(
+                        default=PaymentStatus.READY,
+                        description="READY: ready\nPAID: paid\nFAILED: failed\nCANCELLED: cancelled\nREFUNDED: refunded",
+                        enum_type=PaymentStatus,
+                        max_length=20,
+                    ),
+                ),
+                ("provider_payment_id", fields.CharField(null=True, max_length=200)),
+                ("failure_reason", fields.CharField(null=True, max_length=100)),
+                ("flagged", fields.BooleanField(default=False)),
+                ("review_decision", fields.CharField(null=True, max_length=20)),
+                ("review_note", fields.TextField(null=True, unique=False)),
+                ("refunded_amount", fields.IntField(default=0)),
+                ("provider_record", fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ("paid_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={
+                "table": "payments",
+                "app": "models",
+                "indexes": [Index(fields=["user_id", "created_at"]), Index(fields=["status", "flagged"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="StoredFile",
+            fields=[
+                ("id", fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="files",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("key", fields.CharField(unique=True, max_length=300)),
+                ("filename", fields.CharField(max_length=255)),
+                ("mime_type", fields.CharField(max_length=100)),
+                ("size", fields.BigIntField()),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={
+                "table": "files",
+                "app": "models",
+                "indexes": [Index(fields=["user_id", "created_at"])],
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+    ]

@@ -1,0 +1,225 @@
+"""Tortoise models: every entity of PROTOCOL.md, snake_case, UUID keys.
+
+Schema changes go through the committed migrations in ``mochung/domain/migrations``:
+after editing a model, run ``scripts/makemigrations NAME`` and commit the new file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    READY = "ready"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class User(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    email = fields.CharField(max_length=254)
+    # lower-cased email: the unique key, so "A@x.kr" and "a@x.kr" are one account
+    email_key = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    name = fields.CharField(max_length=100, null=True)
+    is_admin = fields.BooleanField(default=False)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+
+
+class Page(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="pages", on_delete=fields.CASCADE
+    )
+    title = fields.CharField(max_length=200)
+    slug = fields.CharField(max_length=64, unique=True)
+    component_data = fields.JSONField(default=dict)
+    markdown_path = fields.CharField(max_length=300, null=True)
+    is_published = fields.BooleanField(default=True)
+    is_hidden = fields.BooleanField(default=False)
+    hidden_reason = fields.CharField(max_length=500, null=True)
+    plan = fields.CharField(max_length=50, null=True)
+    version = fields.IntField(default=1)
+    view_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "pages"
+        indexes = (Index(fields=("user_id", "created_at")),)
+
+
+class PageView(Model):
+    """One row per page, visitor and day: how views are counted once a day."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="views", on_delete=fields.CASCADE
+    )
+    visitor_id = fields.CharField(max_length=64)
+    day = fields.DateField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "page_views"
+        unique_together = (("page_id", "visitor_id", "day"),)
+
+
+class ChatSession(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="chat_sessions", on_delete=fields.CASCADE
+    )
+    room = fields.CharField(max_length=200, unique=True)
+    page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="chat_sessions", null=True, on_delete=fields.SET_NULL
+    )
+    last_activity_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chat_sessions"
+        indexes = (Index(fields=("user_id", "last_activity_at")),)
+
+
+class ChatMessage(Model):
+    """A stored chat message. ``message_id`` is the turn it belongs to: the user's message
+    carries its own id there, and each answer carries the id of the message it answers,
+    with ``position`` numbering the answers so a retried turn cannot store one twice."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
+        "models.ChatSession", related_name="messages", on_delete=fields.CASCADE
+    )
+    message_id = fields.UUIDField()
+    role = fields.CharField(max_length=20)  # user | assistant
+    type = fields.CharField(max_length=20, default="text")  # text | component
+    position = fields.IntField(default=0)
+    content = fields.TextField(null=True)
+    component = fields.JSONField(null=True)
+    is_hidden = fields.BooleanField(default=False)
+    hidden_reason = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chat_messages"
+        unique_together = (("message_id", "role", "position"),)
+        indexes = (Index(fields=("session_id", "created_at")),)
+
+
+class AgentRun(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    message_id = fields.UUIDField(unique=True)
+    session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
+        "models.ChatSession", related_name="runs", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(RunStatus, default=RunStatus.QUEUED, max_length=20)
+    attempts = fields.IntField(default=0)
+    cancel_requested = fields.BooleanField(default=False)
+    trajectory = fields.JSONField(default=list)
+    timings = fields.JSONField(default=dict)
+    error = fields.TextField(null=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "agent_runs"
+        indexes = (Index(fields=("status",)),)
+
+
+class StoredFile(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="files", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=300, unique=True)
+    filename = fields.CharField(max_length=255)
+    mime_type = fields.CharField(max_length=100)
+    size = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "files"
+        indexes = (Index(fields=("user_id", "created_at")),)
+
+
+class Payment(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="payments", on_delete=fields.CASCADE
+    )
+    page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
+    plan_id = fields.CharField(max_length=50)
+    merchant_uid = fields.CharField(max_length=100, unique=True)
+    amount = fields.IntField()
+    currency = fields.CharField(max_length=10, default="KRW")
+    customer_name = fields.CharField(max_length=100)
+    status = fields.CharEnumField(PaymentStatus, default=PaymentStatus.READY, max_length=20)
+    provider_payment_id = fields.CharField(max_length=200, null=True)  # impUid (V1) / paymentId (V2)
+    failure_reason = fields.CharField(max_length=100, null=True)
+    flagged = fields.BooleanField(default=False)
+    review_decision = fields.CharField(max_length=20, null=True)
+    review_note = fields.TextField(null=True)
+    refunded_amount = fields.IntField(default=0)
+    provider_record = fields.JSONField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "payments"
+        indexes = (Index(fields=("user_id", "created_at")), Index(fields=("status", "flagged")))
+
+
+class InvitationCode(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    code = fields.CharField(max_length=64, unique=True)
+    max_uses = fields.IntField()
+    uses = fields.IntField(default=0)
+    expires_at = fields.DatetimeField(null=True)
+    is_active = fields.BooleanField(default=True)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitation_codes", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "invitation_codes"
+
+
+class AuditEntry(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    admin: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    action = fields.CharField(max_length=100)
+    target = fields.CharField(max_length=200)
+    details = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_entries"
+        indexes = (Index(fields=("created_at",)),)

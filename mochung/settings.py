@@ -1,0 +1,179 @@
+"""Every setting of mochung, read from ``MOCHUNG_*`` environment variables and ``.env``.
+
+There is no module-level instance: entry points call :func:`load_settings` and pass the
+result down. The run mode is derived from what is configured, never set by hand:
+nothing configured means *embedded* (SQLite, in-process broker and bus, local files,
+offline model); a Redis URL or a non-SQLite database means *distributed*.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+WEAK_SECRETS = frozenset(
+    {"secret", "changeme", "change-me", "jwt-secret", "your-secret-key", "supersecret", "mochung", "test"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A configuration that cannot start; the message says what to change."""
+
+
+class Plan(BaseModel):
+    id: str
+    name: str
+    amount: int = Field(gt=0)
+    currency: str = "KRW"
+
+
+DEFAULT_PLANS = [
+    Plan(id="basic", name="기본 (Basic)", amount=9900),
+    Plan(id="premium", name="프리미엄 (Premium)", amount=29900),
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOCHUNG_", env_file=".env", extra="ignore")
+
+    # where embedded state lives: the SQLite file, the generated JWT secret, local files
+    data_dir: Path = Path(".mochung")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 3002
+    public_url: str | None = None  # how clients reach this server; default http://{host}:{port}
+    cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:3001", "http://localhost:3000"]
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    jwt_secret: SecretStr | None = None
+    jwt_expires_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    login_max_attempts: int = Field(default=10, gt=0)
+    login_window_seconds: int = Field(default=300, gt=0)
+    require_invitation: bool = False
+    invitation_validate_per_minute: int = Field(default=30, gt=0)
+
+    # files
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    s3_bucket: str | None = None
+    s3_region: str = "ap-northeast-2"
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = None  # unset: presigned GET URLs
+    s3_presign_seconds: int = Field(default=3600, gt=0)
+
+    # agents
+    llm: str = "offline"
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    kakao_rest_api_key: SecretStr | None = None
+    kakao_base_url: str = "https://dapi.kakao.com"
+    map_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # chat
+    chat_max_chars: int = Field(default=4000, gt=0)
+    chat_messages_per_minute: int = Field(default=20, gt=0)
+    chat_history_limit: int = Field(default=20, gt=0)
+    chunk_retention_seconds: int = Field(default=300, gt=0)
+    worker_threads: int = Field(default=4, gt=0)
+    broker_heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
+    socketio_admin_user: str | None = None
+    socketio_admin_password: SecretStr | None = None
+
+    # payments
+    portone_api: Literal["v2", "v1"] = "v2"
+    portone_base_url: str | None = None  # unset with no keys: the embedded sandbox
+    portone_store_id: str | None = None
+    portone_api_secret: SecretStr | None = None  # V2
+    portone_imp_key: str | None = None  # V1
+    portone_imp_secret: SecretStr | None = None  # V1
+    portone_webhook_secret: SecretStr | None = None
+    portone_timeout_seconds: float = Field(default=10.0, gt=0)
+    plans: list[Plan] = Field(default_factory=lambda: list(DEFAULT_PLANS))
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'mochung.sqlite3').as_posix()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def distributed(self) -> bool:
+        return self.redis_url is not None or not self.uses_sqlite
+
+    @property
+    def mode(self) -> str:
+        return "distributed" if self.distributed else "embedded"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def uses_s3(self) -> bool:
+        return self.s3_bucket is not None
+
+    @property
+    def payments_sandbox(self) -> bool:
+        has_keys = self.portone_api_secret is not None or self.portone_imp_key is not None
+        return not has_keys and self.portone_base_url is None
+
+    def plan(self, plan_id: str) -> Plan | None:
+        return next((plan for plan in self.plans if plan.id == plan_id), None)
+
+    def jwt_key(self) -> str:
+        """The signing secret, checked for strength; generated once in embedded mode."""
+        if self.jwt_secret is not None:
+            value = self.jwt_secret.get_secret_value()
+            if len(value) < MIN_SECRET_LENGTH or value.lower() in WEAK_SECRETS:
+                raise SettingsError(
+                    f"MOCHUNG_JWT_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random characters "
+                    '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            return value
+        if self.distributed:
+            raise SettingsError(
+                "MOCHUNG_JWT_SECRET is required in distributed mode: every web and worker process must "
+                "share it. Set it to at least 32 random characters."
+            )
+        return _embedded_secret(self.data_dir / "jwt-secret")
+
+
+def _embedded_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (tests, CLI options)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
