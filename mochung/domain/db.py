@@ -26,13 +26,20 @@ class DatabaseNotMigrated(RuntimeError):
     """The database lacks committed migrations and this process may not apply them."""
 
 
+def connection_label(url: str) -> str:
+    """Name the connection after its dialect: Tortoise caches compiled queries per
+    connection name, so SQLite and PostgreSQL in one process (the test suite) must differ."""
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
+    label = connection_label(url)
     return {
-        "connections": {"default": url},
+        "connections": {label: url},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
-                "default_connection": "default",
+                "default_connection": label,
                 "migrations": MIGRATIONS_MODULE,
             }
         },
@@ -47,8 +54,8 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def _executor(context: TortoiseContext) -> MigrationExecutor:
-    config = tortoise_config("unused")["apps"]
-    return MigrationExecutor(context.db(), config)
+    client = context.db()
+    return MigrationExecutor(client, tortoise_config(client.connection_name)["apps"])
 
 
 async def unapplied_migrations(context: TortoiseContext) -> list[str]:
@@ -66,11 +73,18 @@ async def apply_migrations(context: TortoiseContext) -> list[str]:
     return pending
 
 
-async def open_database(url: str, *, migrate: bool, as_global: bool = True) -> TortoiseContext:
-    """Connect; apply migrations when ``migrate``, otherwise refuse an unmigrated database."""
+async def connect(url: str, *, as_global: bool = True) -> TortoiseContext:
+    """Connect without looking at the schema (``mochung db migrate`` starts here)."""
     _ensure_sqlite_folder(url)
     context = TortoiseContext()
-    await context.init(config=tortoise_config(url), _enable_global_fallback=as_global)
+    with bound(context):
+        await context.init(config=tortoise_config(url), _enable_global_fallback=as_global)
+    return context
+
+
+async def open_database(url: str, *, migrate: bool, as_global: bool = True) -> TortoiseContext:
+    """Connect; apply migrations when ``migrate``, otherwise refuse an unmigrated database."""
+    context = await connect(url, as_global=as_global)
     try:
         if migrate:
             await apply_migrations(context)

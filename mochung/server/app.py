@@ -1,0 +1,25 @@
+"""The application factory: ``create_app(settings)`` wires every resource and route."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mochung.server import auth, docs, health, keys, resources
+from mochung.server.middlewares import cors, request_context
+from mochung.settings import Settings
+
+# Room for a JSON body with a full page (componentData is capped at 256 KiB) plus slack;
+# file uploads stream and set their own limit.
+MAX_JSON_BODY = 1024 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[cors, request_context], client_max_size=MAX_JSON_BODY)
+    app[keys.SETTINGS] = settings
+    app[keys.JWT_KEY] = settings.jwt_key()
+    app[keys.HEALTH_CHECKS] = {}
+    app.cleanup_ctx.extend([resources.database, resources.redis, resources.http_session])
+    for table in (health.routes, auth.routes, docs.routes):
+        app.router.add_routes(table)
+    app.on_startup.append(docs.build_on_startup)
+    return app

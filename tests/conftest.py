@@ -1,0 +1,133 @@
+"""The test harness: the real app from ``create_app`` on SQLite and, when configured, PostgreSQL.
+
+``MOCHUNG_TEST_POSTGRES_URL`` / ``MOCHUNG_TEST_REDIS_URL`` name the services; with
+``MOCHUNG_TEST_REQUIRE_SERVICES=1`` a missing one fails the test instead of skipping it.
+Each run creates its own PostgreSQL database (dropped at the end) so parallel runs never collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from mochung.domain.db import close_database, open_database
+from mochung.server.app import create_app
+from mochung.settings import Settings
+from tests.support import POSTGRES_URL, REDIS_URL, TEST_SECRET, Api, need_service
+
+
+def _with_database_name(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _migrate(url: str) -> None:
+    context = await open_database(url, migrate=True, as_global=False)
+    await close_database(context)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    asyncio.run(_migrate(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    return need_service(POSTGRES_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test run."""
+    name = f"mochung_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(postgres_server_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        await _migrate(_with_database_name(postgres_server_url, name).replace("postgresql://", "postgres://"))
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(postgres_server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    yield _with_database_name(postgres_server_url, name).replace("postgresql://", "postgres://")
+    asyncio.run(drop())
+
+
+async def truncate_postgres(url: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await connection.execute(f"TRUNCATE {names} CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Each database-touching test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "mochung.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite://{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    asyncio.run(truncate_postgres(url))
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return need_service(REDIS_URL, "Redis")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "jwt_secret": TEST_SECRET,
+            "log_format": "text",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings) -> TestClient:
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)

@@ -1,0 +1,56 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+POSTGRES_URL = os.environ.get("MOCHUNG_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("MOCHUNG_TEST_REDIS_URL")
+REQUIRE_SERVICES = os.environ.get("MOCHUNG_TEST_REQUIRE_SERVICES") == "1"
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+PASSWORD = "correct horse battery"
+
+
+def need_service(url: str | None, name: str) -> str:
+    if url:
+        return url
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (MOCHUNG_TEST_REQUIRE_SERVICES=1) but its URL is not set")
+    pytest.skip(f"{name} not configured")
+
+
+class Api:
+    """A tiny client for tests: register and log in users, and make authorised calls."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    async def register(self, email: str | None = None, password: str = PASSWORD, **extra: Any) -> dict[str, Any]:
+        email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+        response = await self.client.post("/api/auth/register", json={"email": email, "password": password, **extra})
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    async def login(self, email: str, password: str = PASSWORD) -> str:
+        response = await self.client.post("/api/auth/login", json={"email": email, "password": password})
+        assert response.status == 200, await response.text()
+        return (await response.json())["access_token"]
+
+    async def user(self, **extra: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """A new user and the headers that authenticate as them."""
+        user = await self.register(**extra)
+        token = await self.login(user["email"])
+        return user, {"Authorization": f"Bearer {token}"}
+
+    async def admin(self) -> tuple[dict[str, Any], dict[str, str]]:
+        from mochung.domain.models import User
+
+        user = await self.register()
+        await User.filter(id=user["id"]).update(is_admin=True)
+        token = await self.login(user["email"])
+        return user, {"Authorization": f"Bearer {token}"}
