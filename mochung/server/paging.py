@@ -1,0 +1,27 @@
+"""The wire side of cursor pagination (``mochung.domain.pagination``): the ``limit`` and
+``cursor`` query parameters every list route accepts, and the ``{items, nextCursor}`` body.
+
+A list route subclasses :class:`PageQuery` for its filters and answers
+``respond(Paginated[ItemModel](items=[...], next_cursor=page.next_cursor))``.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import Field
+
+from mochung.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
+from mochung.server.wire import WireModel
+
+ItemT = TypeVar("ItemT")
+
+
+class PageQuery(WireModel):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class Paginated(WireModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None = None
