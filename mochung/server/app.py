@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mochung.server import auth, docs, health, keys, resources
+from mochung.server import admin, auth, docs, health, keys, resources
 from mochung.server.middlewares import cors, request_context
 from mochung.settings import Settings
 
@@ -19,7 +19,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.JWT_KEY] = settings.jwt_key()
     app[keys.HEALTH_CHECKS] = {}
     app.cleanup_ctx.extend([resources.database, resources.redis, resources.http_session])
-    for table in (health.routes, auth.routes, docs.routes):
+    app.cleanup_ctx.extend(admin.CLEANUP_CONTEXTS)
+    for table in (health.routes, auth.routes, docs.routes, *admin.ROUTE_TABLES):
         app.router.add_routes(table)
     app.on_startup.append(docs.build_on_startup)
     return app

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from tortoise.context import TortoiseContext
 
 from mochung.adapters.ratelimit import RateLimiter
+from mochung.server.evaluation_runs import Evaluations
 from mochung.settings import Settings
 
 # A health check answers a short status word ("ok", "embedded", "sandbox", …) or raises.
@@ -22,3 +23,4 @@ REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)  # type: ignore[type-abstract]
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
+EVALUATIONS = web.AppKey("evaluations", Evaluations)
