@@ -1,0 +1,53 @@
+"""What every admin screen shares: the API, read-only refusal and error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+
+from textual.screen import Screen
+
+from mochung.tui.client import AdminApi, ClientError
+
+if TYPE_CHECKING:
+    from mochung.tui.app import AdminApp
+
+T = TypeVar("T")
+
+
+class AdminScreen(Screen[None]):
+    """A screen of the admin app. ``MUTATING`` names the actions that change server state:
+    in ``--read-only`` mode they are hidden from the footer and the palette, and refused."""
+
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def admin(self) -> AdminApp:
+        return cast("AdminApp", self.app)
+
+    @property
+    def api(self) -> AdminApi:
+        return self.admin.api
+
+    @property
+    def read_only(self) -> bool:
+        return self.admin.read_only
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING and self.read_only:
+            return False
+        return True
+
+    def refuse_if_read_only(self) -> bool:
+        """For state changes reached by other means than a binding (buttons, chips)."""
+        if self.read_only:
+            self.notify("read-only mode: this action is disabled", severity="warning")
+        return self.read_only
+
+    async def guarded(self, call: Awaitable[T]) -> T | None:
+        """Await a client call; a failure becomes an in-app notification and ``None``."""
+        try:
+            return await call
+        except ClientError as error:
+            self.admin.report(error)
+            return None

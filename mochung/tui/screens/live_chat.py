@@ -1,0 +1,204 @@
+"""Live chat: pick a session and watch its room over Socket.IO as it happens, or open your
+own test room and talk to the agents as your admin account (the "test user")."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from mochung.tui.client import ChatLink
+from mochung.tui.format import short, when
+from mochung.tui.models import (
+    AdminSession,
+    ChatEntry,
+    ChatEvent,
+    LinkDown,
+    Listing,
+    MessageAccepted,
+    MessageChunk,
+    MessageFailed,
+    NewMessage,
+    RoomHistory,
+    SessionInfo,
+)
+from mochung.tui.screens.base import AdminScreen
+from mochung.tui.widgets.chat_log import ChatLog
+from mochung.tui.widgets.components import SuggestionChips
+
+
+def test_room_of(user_id: str) -> str:
+    return f"admin-test-{user_id}"
+
+
+class LiveChatScreen(AdminScreen):
+    CSS_PATH = "live_chat.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "test_room", "My test room"),
+        Binding("r", "reload", "Refresh sessions"),
+    ]
+
+    class SessionsLoaded(Message):
+        def __init__(self, listing: Listing[AdminSession]) -> None:
+            super().__init__()
+            self.listing = listing
+
+    class Event(Message):
+        """A Socket.IO event of the watched room, in the order it arrived."""
+
+        def __init__(self, event: ChatEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.link: ChatLink | None = None
+        self.room: str | None = None
+        self.session_id: str | None = None
+        self.sessions: dict[str, AdminSession] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="live-body"):
+            with Vertical(id="sessions-pane"):
+                yield Static("Sessions (Enter: watch)", classes="panel-title")
+                yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="room-pane"):
+                yield Static("Not watching a room.", id="room-title", classes="panel-title")
+                yield ChatLog(id="chat-log")
+                yield Input(placeholder="press t to open your test room and chat", id="chat-input", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#sessions", DataTable).add_columns("Room", "Owner", "Msgs", "Live", "Last activity")
+
+    def on_screen_resume(self) -> None:
+        self.load_sessions()
+
+    async def on_unmount(self) -> None:
+        if self.link is not None:
+            await self.link.close()
+
+    def action_reload(self) -> None:
+        self.load_sessions()
+
+    @work(exclusive=True, group="sessions")
+    async def load_sessions(self) -> None:
+        listing = await self.guarded(self.api.sessions())
+        if listing is not None:
+            self.post_message(self.SessionsLoaded(listing))
+
+    def on_live_chat_screen_sessions_loaded(self, message: SessionsLoaded) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        self.sessions = {session.id: session for session in message.listing.items}
+        for session in message.listing.items:
+            table.add_row(
+                session.room,
+                session.user_email or short(session.user_id),
+                "" if session.message_count is None else str(session.message_count),
+                str(session.live_sockets),
+                when(session.last_activity_at),
+                key=session.id,
+            )
+
+    @on(DataTable.RowSelected, "#sessions")
+    def open_selected(self, event: DataTable.RowSelected) -> None:
+        session = self.sessions.get(event.row_key.value or "")
+        if session is not None:
+            self.open_room(session.room)
+
+    def action_test_room(self) -> None:
+        if self.admin.profile is not None:
+            self.open_room(test_room_of(self.admin.profile.id))
+            self.query_one("#chat-input", Input).focus()
+
+    @property
+    def own_room(self) -> bool:
+        """Messages can only be sent in the admin's own room: other rooms are watched, not joined in."""
+        return self.admin.profile is not None and self.room == test_room_of(self.admin.profile.id)
+
+    @work(exclusive=True, group="room")
+    async def open_room(self, room: str) -> None:
+        profile = self.admin.profile
+        if profile is None:
+            return
+        if self.link is None:
+            link = self.api.chat_link()
+            if await self.guarded(link.connect(lambda event: self.post_message(self.Event(event)))) is None:
+                return
+            self.link = link
+        if self.room and self.room != room:
+            await self.guarded(self.link.leave(self.room, profile.id))
+        self.room, self.session_id = room, None
+        await self.query_one("#chat-log", ChatLog).reset([])
+        self._show_room_state()
+        await self.guarded(self.link.join(room, profile.id))
+
+    def _show_room_state(self) -> None:
+        chat_input = self.query_one("#chat-input", Input)
+        own = self.own_room and not self.read_only
+        chat_input.disabled = not own
+        if own:
+            chat_input.placeholder = "message the agents as yourself, Enter to send"
+        elif self.read_only:
+            chat_input.placeholder = "read-only: watching only"
+        else:
+            chat_input.placeholder = "watching only; press t to chat in your own test room"
+        who = "your test room" if self.own_room else "watching"
+        session = f"  ·  session {short(self.session_id)}" if self.session_id else ""
+        self.query_one("#room-title", Static).update(f"{who}: {self.room}{session}")
+
+    async def on_live_chat_screen_event(self, message: Event) -> None:
+        event = message.event
+        log = self.query_one("#chat-log", ChatLog)
+        if isinstance(event, SessionInfo):
+            self.session_id = event.session_id
+            self._show_room_state()
+        elif isinstance(event, RoomHistory):
+            await log.reset(event.entries)
+        elif isinstance(event, MessageChunk):
+            await log.add_chunk(event.message_id, event.delta)
+        elif isinstance(event, NewMessage):
+            await log.add_entry(event.entry)
+        elif isinstance(event, MessageFailed):
+            await log.add_notice(f"error: {event.error}" + (f" ({event.details})" if event.details else ""))
+        elif isinstance(event, MessageAccepted):
+            pass  # the answer's chunks carry the same message id; nothing to show yet
+        elif isinstance(event, LinkDown):
+            self.link = None
+            await log.add_notice(f"live connection lost ({event.reason}); pick the room again to reconnect")
+
+    @on(Input.Submitted, "#chat-input")
+    def send_typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text and not self.refuse_if_read_only():
+            event.input.value = ""
+            self.send(text)
+
+    @on(SuggestionChips.Chosen)
+    def send_suggestion(self, event: SuggestionChips.Chosen) -> None:
+        if self.refuse_if_read_only():
+            return
+        if not self.own_room:
+            self.notify("Suggestions can be pressed in your own test room only.", severity="warning")
+            return
+        self.send(str(event.suggestion.get("value") or event.suggestion.get("displayText") or ""), event.suggestion)
+
+    @work(group="send")
+    async def send(self, text: str, suggestion: dict | None = None) -> None:
+        profile = self.admin.profile
+        if self.link is None or profile is None or not self.room or not self.session_id or not self.own_room:
+            self.notify("Open your test room first (t).", severity="warning")
+            return
+        # the gateway does not echo the sender's own message back: show it here
+        await self.query_one("#chat-log", ChatLog).add_entry(ChatEntry(message_id="", role="user", content=text))
+        if suggestion is not None:
+            await self.guarded(self.link.press(suggestion, session_id=self.session_id))
+        else:
+            await self.guarded(self.link.send(text, room=self.room, session_id=self.session_id, user_id=profile.id))
