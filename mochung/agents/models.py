@@ -1,0 +1,34 @@
+"""Choosing the chat model from ``MOCHUNG_LLM``: ``offline`` (default, no key) or any
+``provider:model`` that LangChain's ``init_chat_model`` understands, with the provider's
+own key variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ``OLLAMA_HOST`` …)."""
+
+from __future__ import annotations
+
+from langchain.chat_models import init_chat_model
+from langchain_core.language_models import BaseChatModel
+
+from mochung.agents.offline import OfflineChatModel
+from mochung.settings import Settings, SettingsError
+
+# Providers whose chat model takes a request ``timeout`` keyword.
+TIMEOUT_PROVIDERS = frozenset({"openai", "anthropic", "azure_openai", "groq", "mistralai", "deepseek", "xai"})
+
+
+def chat_model_from_settings(settings: Settings) -> BaseChatModel:
+    name = settings.llm.strip()
+    if name.lower() in ("", "offline"):
+        return OfflineChatModel()
+    provider, _, model = name.partition(":")
+    if not provider or not model:
+        raise SettingsError(
+            f"MOCHUNG_LLM={name!r} is not understood: use 'offline' or 'provider:model' (e.g. openai:gpt-4o-mini)"
+        )
+    options = {"timeout": settings.llm_timeout_seconds} if provider in TIMEOUT_PROVIDERS else {}
+    try:
+        return init_chat_model(name, **options)
+    except ImportError as error:
+        raise SettingsError(
+            f"MOCHUNG_LLM={name!r} needs the provider's LangChain package: {error.msg or error}"
+        ) from None
+    except Exception as error:  # missing key, unknown provider: say which setting to fix
+        raise SettingsError(f"MOCHUNG_LLM={name!r} cannot be used: {type(error).__name__}: {error}") from None

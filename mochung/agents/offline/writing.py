@@ -1,0 +1,204 @@
+"""What the offline model writes: answers, greetings and suggestions, in Korean or English.
+
+Everything here is a pure function of the facts the tools returned, so the same request on
+the same page always gets the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from mochung.adapters.maps import directions_links
+
+GREETINGS = {
+    "ko": [
+        "서로가 마주 보며 다져온 사랑을\n이제 함께 한곳을 바라보며 걸어가려 합니다.\n"
+        "저희 두 사람의 새로운 시작을\n따뜻한 마음으로 축복해 주시면 감사하겠습니다.",
+        "따뜻한 햇살 같은 사람을 만나\n평생을 함께하기로 약속했습니다.\n"
+        "귀한 걸음 하시어 저희의 첫걸음을\n지켜봐 주시면 더없는 기쁨이겠습니다.",
+        "오랜 기다림 끝에 서로의 반쪽을 만났습니다.\n사랑과 믿음으로 한 가정을 이루는 날,\n"
+        "함께하시어 축하해 주시면 감사하겠습니다.",
+    ],
+    "en": [
+        "Together with our families,\nwe joyfully invite you to celebrate\nthe beginning of our new life together.",
+        'Two hearts, one promise.\nWe would be honoured by your presence\nas we say "I do".',
+        "After many seasons of love and laughter,\nwe are getting married,\nand we would love for you to be there.",
+    ],
+}
+SHORT_GREETINGS = {
+    "ko": ["사랑으로 하나 되는 날, 귀한 걸음으로 축복해 주세요.", "저희 결혼합니다. 오셔서 함께 기뻐해 주세요."],
+    "en": ["We're getting married! Please join us and share our joy.", "Come celebrate our wedding day with us."],
+}
+SUGGESTIONS = {
+    "ko": [
+        ("예식 일시", "예식이 언제예요?"),
+        ("오시는 길", "예식장이 어디예요?"),
+        ("축의금 계좌", "축의금 계좌 알려줘"),
+        ("인사말 써줘", "인사말 써줘"),
+        ("커버 만들기", "커버 만들어줘"),
+    ],
+    "en": [
+        ("Date & time", "When is the wedding?"),
+        ("Directions", "Where is the venue?"),
+        ("Gift accounts", "What are the gift accounts?"),
+        ("Write greeting", "Write a greeting for the invitation"),
+        ("Make cover", "Make the cover"),
+    ],
+}
+SIDE = {"ko": {"groom": "신랑측", "bride": "신부측"}, "en": {"groom": "Groom's side", "bride": "Bride's side"}}
+NO_PAGE = {
+    "ko": "이 대화에는 아직 청첩장이 연결되어 있지 않아요. 빌더에서 청첩장을 만들거나 고른 뒤 다시 물어봐 주세요.",
+    "en": "No invitation page is attached to this chat yet. Create or open your page in the builder, then ask again.",
+}
+MISSING = {
+    "date": {
+        "ko": "청첩장에 아직 예식 날짜가 없어요. 빌더의 달력(Calendar) 섹션에 날짜와 시간을 넣어 주세요.",
+        "en": "Your invitation has no wedding date yet. Add the date and time in the Calendar section of the builder.",
+    },
+    "venue": {
+        "ko": "청첩장에 아직 예식 장소가 없어요. 빌더에서 오시는 길(Location) 섹션에 장소와 주소를 넣어 주세요.",
+        "en": "Your invitation has no venue yet. Add the place and address in the Location section of the builder.",
+    },
+    "accounts": {
+        "ko": "청첩장에 아직 축의금 계좌가 없어요. 계좌(Account) 섹션에 신랑측·신부측 계좌를 넣어 주세요.",
+        "en": "Your invitation has no gift accounts yet. Add them in the Account section of the builder.",
+    },
+    "names": {
+        "ko": "커버에 넣을 신랑·신부 이름이 아직 청첩장에 없어요. 두 분의 이름을 알려 주세요.",
+        "en": "Your invitation doesn't have the couple's names yet. Tell me both names and I'll make the cover.",
+    },
+}
+
+
+def date_phrase(facts: dict[str, Any], language: str) -> str:
+    """ "2026년 5월 16일 토요일 오후 12시 30분" / "Saturday, May 16, 2026 at 12:30 PM"."""
+    date_text, iso, time = facts.get("wedding_date_text"), facts.get("wedding_date"), facts.get("wedding_time")
+    if not iso:
+        return str(date_text or "")
+    day = dt.date.fromisoformat(iso)
+    clock = dt.time.fromisoformat(time) if time else None
+    if language == "ko":
+        phrase = f"{day.year}년 {day.month}월 {day.day}일 {facts.get('weekday_ko') or ''}".strip()
+        if clock:
+            half = "오전" if clock.hour < 12 else "오후"
+            hour = clock.hour % 12 or 12
+            phrase += f" {half} {hour}시" + (f" {clock.minute}분" if clock.minute else "")
+        return phrase
+    phrase = f"{day.strftime('%A')}, {day.strftime('%B')} {day.day}, {day.year}"
+    if clock:
+        phrase += " at " + clock.strftime("%I:%M %p").lstrip("0")
+    return phrase
+
+
+def greeting_text(language: str, brief: dict[str, Any]) -> str:
+    """A greeting for the Invitation component; a rewrite never repeats the current one."""
+    pool = SHORT_GREETINGS[language] if brief.get("short") else GREETINGS[language]
+    current = str(brief.get("current_text") or "")
+    index = next((i for i, body in enumerate(pool) if body in current), -1)
+    if index >= 0:  # the page already has one of ours: take the next
+        body = pool[(index + 1) % len(pool)]
+    else:
+        body = pool[1] if brief.get("rewrite") else pool[0]
+    lines = [body]
+    groom, bride = brief.get("groom_name"), brief.get("bride_name")
+    if groom and bride:
+        lines.append(f"신랑 {groom} · 신부 {bride}" if language == "ko" else f"{groom} & {bride}")
+    when, where = brief.get("date"), brief.get("place")
+    if when or where:
+        lines.append(" · ".join(str(part) for part in (when, where) if part))
+    return "\n\n".join(lines)
+
+
+def suggestions(language: str) -> list[dict[str, str]]:
+    return [{"displayText": shown, "value": value} for shown, value in SUGGESTIONS[language]]
+
+
+def place_links(facts: dict[str, Any], place: dict[str, Any] | None) -> dict[str, str]:
+    if place and place.get("links"):
+        return place["links"]
+    return directions_links(
+        facts.get("place_name") or "", facts.get("lat"), facts.get("lng"), facts.get("address") or ""
+    )
+
+
+def venue_answer(facts: dict[str, Any], place: dict[str, Any] | None, language: str) -> str:
+    name, hall = facts.get("place_name") or facts.get("address"), facts.get("hall")
+    address = facts.get("address") or (place or {}).get("road_address") or (place or {}).get("address")
+    links = place_links(facts, place)
+    ko = language == "ko"
+    if ko:
+        lines = [f"예식 장소는 {name}{' ' + hall if hall else ''}이에요."]
+    else:
+        lines = [f"The wedding is at {name}" + (f", {hall}" if hall else "") + "."]
+    if address:
+        lines.append(f"주소: {address}" if ko else f"Address: {address}")
+    for way in facts.get("transport") or []:
+        lines.append(f"- {way.get('mode')}: {way.get('text')}")
+    lines.append(
+        ("길찾기: " if ko else "Directions: ")
+        + f"{'카카오맵' if ko else 'Kakao Map'} {links['kakao']} · "
+        + f"{'네이버 지도' if ko else 'Naver Map'} {links['naver_web']} · "
+        + f"{'T맵' if ko else 'T map'} {links['tmap']}"
+    )
+    return "\n".join(lines)
+
+
+def accounts_answer(accounts: list[dict[str, Any]], language: str) -> str:
+    lines = ["마음 전하실 곳이에요:" if language == "ko" else "Gift accounts:"]
+    for account in accounts:
+        side = SIDE[language].get(account.get("side", ""), account.get("side", ""))
+        lines.append(f"- {side} {account.get('owner')}: {account.get('bank')} {account.get('number')}")
+    return "\n".join(lines)
+
+
+def made_answer(component: dict[str, Any], language: str, rewrite: bool) -> str:
+    kind, props = component["type"], component["props"]
+    ko = language == "ko"
+    if kind == "Invitation":
+        head = (
+            ("인사말을 다시 써 봤어요:" if rewrite else "인사말을 써 봤어요:")
+            if ko
+            else ("Here is a new version of your greeting:" if rewrite else "Here is a greeting for your invitation:")
+        )
+        return f"{head}\n\n{props['text']}"
+    if kind == "Cover":
+        names = f"{props['groomName']} ♥ {props['brideName']}"
+        details = ", ".join(part for part in (props["date"], props["place"]) if part)
+        return (f"커버를 만들었어요: {names}" if ko else f"I made your cover: {names}") + (
+            f" ({details})" if details else ""
+        )
+    if kind == "Calendar":
+        when = props["weddingDateText"] or props["weddingDate"]
+        return f"달력을 만들었어요 ({when})." if ko else f"I made the calendar ({when})."
+    if kind == "Location":
+        return (
+            f"오시는 길 지도를 만들었어요: {props['placeName']}, {props['address']}"
+            if ko
+            else f"I made the map section: {props['placeName']}, {props['address']}"
+        )
+    if kind == "Account":
+        count = len(props["accounts"])
+        return (
+            f"축의금 계좌 섹션을 만들었어요 (계좌 {count}개)." if ko else f"I made the gift account section ({count})."
+        )
+    if kind == "AgentSuggestMessage":
+        return (
+            "이런 것들을 물어보시거나 부탁하실 수 있어요. 아래에서 골라 보세요."
+            if ko
+            else "Here are a few things you can ask me. Pick one below."
+        )
+    return ""
+
+
+def fallback_answer(language: str) -> str:
+    if language == "ko":
+        return (
+            "저는 모청의 청첩장 도우미예요. 예식 날짜와 시간, 장소와 길찾기, 축의금 계좌 안내, "
+            "인사말 쓰기와 다시 쓰기, 커버 만들기를 도와드릴 수 있어요. 아래에서 골라 보세요."
+        )
+    return (
+        "I'm Mochung's invitation assistant. I can tell you the wedding date and time, find the venue "
+        "with directions, list the gift accounts, write or rewrite your greeting, and make the cover. "
+        "Pick one below."
+    )

@@ -1,0 +1,127 @@
+"""Output agent tools: each builds one component of PROTOCOL.md, validates it with its
+pydantic schema, and adds it to the turn's answer. An invalid component is refused with
+the reason (so a hosted model can correct itself) and never reaches the couple."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain.tools import ToolRuntime, tool
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
+
+from mochung.agents.components import ComponentError, chat_component
+from mochung.agents.tools.turn import TurnContext, to_json
+
+
+class AccountArg(BaseModel):
+    side: Literal["groom", "bride"]
+    owner: str
+    bank: str
+    number: str
+
+
+class SuggestionArg(BaseModel):
+    displayText: str
+    value: str
+
+
+class TransportArg(BaseModel):
+    mode: str
+    text: str
+
+
+def _emit(runtime: ToolRuntime[TurnContext], tool_name: str, component_type: str, props: dict[str, Any]) -> str:
+    context = runtime.context
+    with context.record("output", tool_name, props):
+        try:
+            component = chat_component(component_type, props)
+        except ComponentError as error:
+            return to_json({"error": f"invalid {component_type}: {error.message}"})
+        context.components.append(component)
+        return to_json({"created": component})
+
+
+def _plain(items: list[Any]) -> list[dict[str, Any]]:
+    return [item.model_dump() if isinstance(item, BaseModel) else dict(item) for item in items]
+
+
+@tool
+async def make_cover(
+    title: str,
+    groom_name: str,
+    bride_name: str,
+    date: str,
+    place: str,
+    runtime: ToolRuntime[TurnContext],
+    main_photo: str = "",
+) -> str:
+    """Make the Cover component (the invitation's first screen)."""
+    props = {
+        "title": title,
+        "groomName": groom_name,
+        "brideName": bride_name,
+        "date": date,
+        "place": place,
+        "mainPhoto": main_photo,
+    }
+    return _emit(runtime, "make_cover", "Cover", props)
+
+
+@tool
+async def make_invitation(
+    text: str, runtime: ToolRuntime[TurnContext], groom_parents: str = "", bride_parents: str = ""
+) -> str:
+    """Make the Invitation component: the greeting text and the parents' names."""
+    props = {"text": text, "groomParents": groom_parents, "brideParents": bride_parents}
+    return _emit(runtime, "make_invitation", "Invitation", props)
+
+
+@tool
+async def make_calendar(
+    wedding_date: str, runtime: ToolRuntime[TurnContext], wedding_time: str = "", wedding_date_text: str = ""
+) -> str:
+    """Make the Calendar component. wedding_date is YYYY-MM-DD, wedding_time HH:MM (24h)."""
+    props = {"weddingDate": wedding_date, "weddingTime": wedding_time, "weddingDateText": wedding_date_text}
+    return _emit(runtime, "make_calendar", "Calendar", props)
+
+
+@tool
+async def make_location(
+    place_name: str,
+    address: str,
+    runtime: ToolRuntime[TurnContext],
+    hall: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    map_url: str = "",
+    transport: list[TransportArg] | None = None,
+) -> str:
+    """Make the Location component (venue, address, coordinates, map link, transport)."""
+    props = {
+        "placeName": place_name,
+        "address": address,
+        "hall": hall,
+        "lat": lat,
+        "lng": lng,
+        "mapUrl": map_url,
+        "transport": _plain(transport or []),
+    }
+    return _emit(runtime, "make_location", "Location", props)
+
+
+@tool
+async def make_account(accounts: list[AccountArg], runtime: ToolRuntime[TurnContext]) -> str:
+    """Make the Account component listing the gift accounts (side is groom or bride)."""
+    return _emit(runtime, "make_account", "Account", {"accounts": _plain(accounts)})
+
+
+@tool
+async def make_suggestions(suggestions: list[SuggestionArg], runtime: ToolRuntime[TurnContext]) -> str:
+    """Make the AgentSuggestMessage component: buttons of what the couple could ask next.
+    displayText is shown on the button, value is sent as their next message."""
+    return _emit(runtime, "make_suggestions", "AgentSuggestMessage", {"suggestions": _plain(suggestions)})
+
+
+def output_tools() -> list[BaseTool]:
+    return [make_cover, make_invitation, make_calendar, make_location, make_account, make_suggestions]
