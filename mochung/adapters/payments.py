@@ -120,7 +120,8 @@ def sandbox_url_for(settings: Settings) -> str:
 
 def create_embedded_sandbox(settings: Settings, *, webhook_url: str | None = None) -> web.Application:
     """The sandbox app to mount at SANDBOX_MOUNT_PATH in embedded mode, its payments kept in
-    ``data_dir/portone-sandbox.json``; with ``webhook_url`` it sends signed webhooks there."""
+    ``data_dir/portone-sandbox.json``; with ``webhook_url`` it sends signed webhooks there
+    (a path such as "/api/payment/webhook" means this same server, whatever its port)."""
     return create_sandbox_app(
         api_secret=sandbox_api_secret(settings),
         store=SandboxStore(settings.data_dir / "portone-sandbox.json"),

@@ -47,7 +47,7 @@ class SandboxState:
     imp_key: str | None = None
     imp_secret: str | None = None
     token_lifetime_seconds: int = 1800
-    webhook_url: str | None = None
+    webhook_url: str | None = None  # a full URL, or a path on the calling server's origin
     webhook_secret: str | None = None
     tokens: dict[str, float] = field(default_factory=dict)  # V1 access token -> expiry (unix time)
     calls: Counter[str] = field(default_factory=Counter)  # e.g. calls["v1.getToken"], for tests
@@ -106,7 +106,7 @@ def _v2_authorised(request: web.Request) -> bool:
 
 async def _json_body(request: web.Request) -> dict[str, Any] | None:
     try:
-        body = await request.json() if request.can_read_body else {}
+        body = await request.json() if request.body_exists else {}
     except (ValueError, UnicodeDecodeError):
         return None
     return body if isinstance(body, dict) else None
@@ -178,7 +178,7 @@ async def v2_cancel(request: web.Request) -> web.Response:
         return _v2_error(*refusal)
     cancellation = payment.add_cancellation(amount, body["reason"])
     state.store.save()
-    await _send_webhook(state, payment)
+    await _send_webhook(request, payment)
     return web.json_response({"cancellation": cancellation})
 
 
@@ -198,11 +198,11 @@ async def sandbox_complete(request: web.Request) -> web.Response:
         return _v2_error(400, "INVALID_REQUEST", "amount must be a positive integer")
     payment_id = request.match_info["payment_id"]
     payment = state.store.get(payment_id)
+    if payment is not None and payment.status not in ("READY", "FAILED"):
+        return _v2_error(409, "ALREADY_PAID", "이미 결제된 건입니다.")
     amount = body.get("amount") or (payment.expected_amount if payment else None)
     if amount is None:
         return _v2_error(400, "INVALID_REQUEST", "unknown payment: pass amount (or pre-register it)")
-    if payment is not None and payment.status not in ("READY", "FAILED"):
-        return _v2_error(409, "ALREADY_PAID", "이미 결제된 건입니다.")
     payment = payment or SandboxPayment(payment_id=payment_id, amount=amount)
     if outcome == "PAID":
         payment.mark_paid(amount)
@@ -210,14 +210,21 @@ async def sandbox_complete(request: web.Request) -> web.Response:
         payment.amount = amount
         payment.mark_failed(str(body.get("reason") or "sandbox: payment declined"))
     state.store.put(payment)
-    webhook_status = await _send_webhook(state, payment)
+    webhook_status = await _send_webhook(request, payment)
     return web.json_response({"payment": payment.as_v2(), "impUid": payment.imp_uid, "webhookStatus": webhook_status})
 
 
-async def _send_webhook(state: SandboxState, payment: SandboxPayment) -> int | None:
-    """POST a signed V2 webhook, as PortOne does; the HTTP status, or None if none was delivered."""
+async def _send_webhook(request: web.Request, payment: SandboxPayment) -> int | None:
+    """POST a signed V2 webhook, as PortOne does; the HTTP status, or None if none was delivered.
+
+    A webhook URL that is a path ("/api/payment/webhook") is on the server that called us.
+    """
+    state = request.app[SANDBOX_STATE]
     if not state.webhook_url or not state.webhook_secret or payment.status not in WEBHOOK_TYPES:
         return None
+    url = state.webhook_url
+    if url.startswith("/"):
+        url = str(request.url.origin().with_path(url))
     body = json.dumps(
         {
             "type": WEBHOOK_TYPES[payment.status],
@@ -229,7 +236,7 @@ async def _send_webhook(state: SandboxState, payment: SandboxPayment) -> int | N
     try:
         async with (
             aiohttp.ClientSession() as http,
-            http.post(state.webhook_url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as sent,
+            http.post(url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as sent,
         ):
             return sent.status
     except (aiohttp.ClientError, TimeoutError):
