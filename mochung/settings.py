@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     chunk_retention_seconds: int = Field(default=300, gt=0)
     worker_threads: int = Field(default=4, gt=0)
     broker_heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
+    # prefix of the broker's Redis keys and of the Socket.IO manager's channel (parallel test runs differ)
+    broker_namespace: str = Field(default="dramatiq", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     socketio_admin_user: str | None = None
     socketio_admin_password: SecretStr | None = None
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 from tortoise.context import TortoiseContext
 
 from mochung.adapters.ratelimit import RateLimiter
+from mochung.server.chat_services import ChatServices
 from mochung.server.evaluation_runs import Evaluations
+from mochung.server.relay import Relay
 from mochung.settings import Settings
+from mochung.tasks.resources import RuntimeFactory
 
 # A health check answers a short status word ("ok", "embedded", "sandbox", …) or raises.
 HealthCheck = Callable[[], Awaitable[str]]
@@ -24,3 +28,9 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)  # type: ignore[type-abstract]
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 EVALUATIONS = web.AppKey("evaluations", Evaluations)
+# realtime chat (issue 5): the Socket.IO server, the turn hand-off, the live sockets registry
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+CHAT = web.AppKey("chat", ChatServices)
+LIVE_SOCKETS = web.AppKey("live_sockets", Relay)  # .live_sockets(session_id), .total(), .per_room() (this process)
+QUEUE_DEPTH = web.AppKey("queue_depth", Callable[[], Awaitable[int]])  # await app[QUEUE_DEPTH]() → chat turns queued
+AGENT_RUNTIME_FACTORY = web.AppKey("agent_runtime_factory", RuntimeFactory)  # optional; embedded worker only

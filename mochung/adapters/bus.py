@@ -1,0 +1,253 @@
+"""The chat event bus: workers publish a turn's events on ``chat:{session_id}``, web
+processes subscribe to the channels of the sessions their own sockets are in.
+
+Two implementations behind one interface:
+
+- :class:`MemoryHub` (embedded mode): one object shared by the web process and the
+  in-process worker threads. A publish may come from another thread (Dramatiq's event
+  loop thread), so delivery hops onto the subscriber's loop with ``call_soon_threadsafe``.
+- :class:`RedisPublisher` / :class:`RedisSubscriber` (distributed mode): Redis pub/sub.
+  The subscriber owns one connection, subscribes per channel (never a pattern, so a
+  process only decodes the sessions it serves), and reconnects and resubscribes on its
+  own after Redis restarts.
+
+Messages are the JSON objects of PROTOCOL.md "Redis".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("mochung.bus")
+
+Message = dict[str, Any]
+Receiver = Callable[[str, Message], None]  # (channel, message), called on the subscriber's loop
+RECONNECT_DELAY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+
+
+def channel_for(session_id: str) -> str:
+    return f"chat:{session_id}"
+
+
+class Publisher(Protocol):
+    name: str
+
+    async def publish(self, channel: str, message: Message) -> None: ...
+
+
+class Subscriber(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def subscribe(self, channel: str) -> None:
+        """Return once messages published on ``channel`` from now on will be received."""
+        ...
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+
+class MemoryHub:
+    """In-process pub/sub safe across threads and event loops (embedded mode)."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, list[tuple[asyncio.AbstractEventLoop, Receiver]]] = {}
+
+    def add(self, channel: str, loop: asyncio.AbstractEventLoop, receiver: Receiver) -> None:
+        with self._lock:
+            self._subscribers.setdefault(channel, []).append((loop, receiver))
+
+    def remove(self, channel: str, receiver: Receiver) -> None:
+        with self._lock:
+            remaining = [entry for entry in self._subscribers.get(channel, []) if entry[1] is not receiver]
+            if remaining:
+                self._subscribers[channel] = remaining
+            else:
+                self._subscribers.pop(channel, None)
+
+    def channels(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    async def publish(self, channel: str, message: Message) -> None:
+        # Round-trip through JSON so both modes hand subscribers the same plain data
+        # (and a non-serialisable event fails here, as it would on Redis).
+        data = json.loads(json.dumps(message))
+        with self._lock:
+            targets = list(self._subscribers.get(channel, ()))
+        for loop, receiver in targets:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: its process is stopping
+                loop.call_soon_threadsafe(receiver, channel, data)
+
+
+class MemorySubscriber:
+    """A web process's view of the :class:`MemoryHub`."""
+
+    name = "memory"
+
+    def __init__(self, hub: MemoryHub, receiver: Receiver) -> None:
+        self._hub = hub
+        self._receiver = receiver
+        self._channels: set[str] = set()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for channel in list(self._channels):
+            await self.unsubscribe(channel)
+
+    async def subscribe(self, channel: str) -> None:
+        if channel not in self._channels:
+            self._channels.add(channel)
+            self._hub.add(channel, asyncio.get_running_loop(), self._receiver)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if channel in self._channels:
+            self._channels.discard(channel)
+            self._hub.remove(channel, self._receiver)
+
+
+class RedisPublisher:
+    name = "redis"
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def publish(self, channel: str, message: Message) -> None:
+        await self._redis.publish(channel, json.dumps(message, ensure_ascii=False))
+
+
+class RedisSubscriber:
+    """Per-channel Redis subscriptions on one connection, resubscribed after a reconnect."""
+
+    name = "redis"
+
+    def __init__(self, url: str, receiver: Receiver) -> None:
+        self._url = url
+        self._receiver = receiver
+        self._wanted: set[str] = set()
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._redis: Redis | None = None
+        self._pubsub: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mochung-bus-subscriber")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close()
+
+    async def subscribe(self, channel: str) -> None:
+        event = self._confirmed.get(channel)
+        if channel not in self._wanted:
+            self._wanted.add(channel)
+            event = self._confirmed[channel] = asyncio.Event()
+            if self._connected.is_set():
+                with contextlib.suppress(RedisError, OSError):  # the reader reconnects and resubscribes
+                    async with self._lock:
+                        await self._pubsub.subscribe(channel)
+        assert event is not None
+        # Callers (resume) read retained chunks right after this; they must not miss a
+        # publish in between, so wait for Redis to confirm (bounded: Redis may be down).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if channel not in self._wanted:
+            return
+        self._wanted.discard(channel)
+        self._confirmed.pop(channel, None)
+        if self._connected.is_set():
+            with contextlib.suppress(RedisError, OSError):
+                async with self._lock:
+                    await self._pubsub.unsubscribe(channel)
+
+    def subscribed(self) -> int:
+        return len(self._wanted)
+
+    async def _close(self) -> None:
+        self._connected.clear()
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
+        self._pubsub = self._redis = None
+
+    async def _connect(self) -> None:
+        self._redis = Redis.from_url(self._url, health_check_interval=10)
+        self._pubsub = self._redis.pubsub()
+        # A connection needs a subscription before it can listen; this private channel
+        # keeps it open while no session is watched.
+        await self._pubsub.subscribe("mochung:relay:keepalive")
+        for event in self._confirmed.values():
+            event.clear()
+        if self._wanted:
+            await self._pubsub.subscribe(*self._wanted)
+        self._connected.set()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._connect()
+                if failures:
+                    log.info("relay reconnected to Redis; %d channel(s) resubscribed", len(self._wanted))
+                failures = 0
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as error:
+                delay = RECONNECT_DELAY_SECONDS[min(failures, len(RECONNECT_DELAY_SECONDS) - 1)]
+                failures += 1
+                log.warning("relay lost Redis (%s); reconnecting in %.2fs", type(error).__name__, delay)
+                await self._close()
+                await asyncio.sleep(delay)
+
+    async def _listen(self) -> None:
+        while True:
+            raw = await self._pubsub.get_message(timeout=5.0)
+            if raw is None:
+                continue
+            channel = _text(raw.get("channel"))
+            if raw.get("type") == "subscribe":
+                event = self._confirmed.get(channel)
+                if event is not None:
+                    event.set()
+                continue
+            if raw.get("type") != "message" or channel not in self._wanted:
+                continue
+            try:
+                message = json.loads(raw["data"])
+            except (ValueError, TypeError):
+                log.warning("ignored a malformed message on %s", channel)
+                continue
+            if isinstance(message, dict):
+                self._receiver(channel, message)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

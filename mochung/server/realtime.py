@@ -1,0 +1,126 @@
+"""Wiring of the realtime chat into the web app: the Socket.IO server (attached at both
+paths when the app is built) and the cleanup context that opens the broker, the relay
+and — in embedded mode — the in-process chat worker.
+
+| part         | embedded (no MOCHUNG_REDIS_URL)          | distributed                              |
+|--------------|------------------------------------------|------------------------------------------|
+| broker       | StubBroker + Dramatiq worker threads here | Redis broker; `mochung worker` processes |
+| bus          | MemoryHub (thread-safe hop to this loop) | Redis pub/sub `chat:{session_id}`        |
+| turn store   | memory                                   | Redis                                    |
+| socket rooms | this process                             | python-socketio AsyncRedisManager        |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
+from mochung.adapters.chunks import MemoryTurnStore, RedisTurnStore
+from mochung.server import keys
+from mochung.server.chat_services import ChatServices
+from mochung.server.gateway import Gateway
+from mochung.server.relay import Relay
+from mochung.settings import Settings
+from mochung.tasks.broker import broker_kind, make_broker, queue_depth
+from mochung.tasks.chat import declare_actors
+from mochung.tasks.worker import ChatWorker, build_chat_worker
+
+log = logging.getLogger("mochung.realtime")
+SOCKETIO_PATHS = ("socket.io", "chat")
+
+
+def make_socketio(settings: Settings) -> socketio.AsyncServer:
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.broker_namespace}:socketio")
+    origins = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins, namespaces=["/", "/chat"]
+    )
+    if settings.socketio_admin_user and settings.socketio_admin_password:
+        # The Socket.IO Admin UI (https://admin.socket.io), only when credentials are set.
+        sio.instrument(
+            auth={
+                "username": settings.socketio_admin_user,
+                "password": settings.socketio_admin_password.get_secret_value(),
+            }
+        )
+    return sio
+
+
+def attach(app: web.Application) -> None:
+    """Serve Socket.IO at /socket.io and /chat, and open its resources with the app."""
+    sio = make_socketio(app[keys.SETTINGS])
+    for path in SOCKETIO_PATHS:
+        sio.attach(app, socketio_path=path)
+    gateway = Gateway(app, sio)
+    gateway.register()
+    app[keys.SOCKETIO] = sio
+    app.cleanup_ctx.append(chat_context)
+
+
+async def chat_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    sio = app[keys.SOCKETIO]
+    chat_worker: ChatWorker | None = None
+    if settings.redis_url:
+        redis = app[keys.REDIS]
+        assert redis is not None
+        broker = make_broker(settings)
+        actors = declare_actors(broker)
+        publisher = RedisPublisher(redis)
+        turns = RedisTurnStore(redis, settings.chunk_retention_seconds)
+        relay = Relay(sio, lambda receive: RedisSubscriber(settings.redis_url or "", receive))
+    else:
+        hub = MemoryHub()
+        memory_turns = MemoryTurnStore(settings.chunk_retention_seconds)
+        factory = app.get(keys.AGENT_RUNTIME_FACTORY)
+        chat_worker = build_chat_worker(settings, hub=hub, turns=memory_turns, runtime_factory=factory)
+        await asyncio.to_thread(chat_worker.start)
+        broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
+        relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))
+    await relay.start()
+    app[keys.CHAT] = ChatServices(broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay)
+    app[keys.LIVE_SOCKETS] = relay
+
+    async def broker_check() -> str:
+        return broker_kind(broker)
+
+    async def measure_queue() -> int:
+        return await asyncio.to_thread(queue_depth, broker)
+
+    async def queue_check() -> str:
+        return str(await measure_queue())
+
+    app[keys.QUEUE_DEPTH] = measure_queue
+
+    app[keys.HEALTH_CHECKS]["broker"] = broker_check
+    app[keys.HEALTH_CHECKS]["queue"] = queue_check
+    try:
+        yield
+    finally:
+        await relay.stop()
+        await _stop_manager(sio)
+        if chat_worker is not None:
+            await asyncio.to_thread(chat_worker.stop)
+        with contextlib.suppress(Exception):
+            broker.close()
+
+
+async def _stop_manager(sio: socketio.AsyncServer) -> None:
+    """python-socketio never stops its Redis listener task; do it so shutdown is clean."""
+    task = getattr(sio.manager, "thread", None)
+    if isinstance(task, asyncio.Task) and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    redis = getattr(sio.manager, "redis", None)
+    if redis is not None:
+        with contextlib.suppress(Exception):
+            await redis.aclose()

@@ -1,0 +1,228 @@
+"""The chat actor: ``process_chat_message(message_id)`` runs one turn of the agents.
+
+How the actor meets its broker without import-time side effects: Dramatiq binds an actor
+to a broker when it is declared (``dramatiq.actor`` falls back to a process-global broker).
+We never set that global. :func:`declare_actors` declares the actors on the broker it is
+given (``broker=``), as closures over the worker's resources, and returns them; the web
+process calls it to enqueue, ``mochung worker`` and the embedded worker call it to run.
+Importing this module declares nothing.
+
+The turn (see ARCHITECTURE.md "Life of a chat turn"): load the session, page and history;
+stream the agents' events — each chunk is kept in the turn store (for resume) and
+published on ``chat:{session_id}``; store the answers and mark the run done in one
+transaction; then publish the answers and ``done``. A redelivered message whose run is
+finished does nothing; one whose run was interrupted runs again, and its chunks already
+sent (same seq, same text with the offline model) are not sent twice. ``cancel-message``
+sets a flag that a watcher polls while the turn streams; the turn task is then cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+
+from mochung.adapters.bus import Publisher, channel_for
+from mochung.adapters.chunks import TurnStore
+from mochung.domain import chat
+from mochung.domain.db import bound
+from mochung.domain.models import AgentRun, RunStatus
+from mochung.tasks.broker import CHAT_QUEUE
+from mochung.tasks.resources import ChatWorkerResources
+
+log = logging.getLogger("mochung.worker")
+CANCEL_POLL_SECONDS = 0.2
+ACTOR_OPTIONS: dict[str, Any] = {
+    # Errors inside a turn are reported to the client and end the run; a retry is only
+    # for failures around it (database briefly down), soon and a few times.
+    "max_retries": 3,
+    "min_backoff": 500,
+    "max_backoff": 5_000,
+}
+
+
+@dataclass(frozen=True)
+class ChatActors:
+    process_chat_message: dramatiq.Actor[[str], None]
+
+
+def declare_actors(broker: dramatiq.Broker, resources: ChatWorkerResources | None = None) -> ChatActors:
+    """Declare the chat actors on ``broker``. ``resources`` are needed only where the actors
+    run; a web process that only enqueues passes none."""
+
+    async def process_chat_message(message_id: str) -> None:
+        if resources is None or resources.database is None:
+            raise RuntimeError("this process only enqueues chat messages; run `mochung worker`")
+        with bound(resources.database):
+            await run_turn(resources, uuid.UUID(message_id))
+
+    time_limit_ms = int(resources.settings.llm_timeout_seconds * 5 * 1000) if resources else 300_000
+    actor = dramatiq.actor(
+        process_chat_message,
+        broker=broker,
+        actor_name="process_chat_message",
+        queue_name=CHAT_QUEUE,
+        time_limit=time_limit_ms,
+        **ACTOR_OPTIONS,
+    )
+    return ChatActors(process_chat_message=actor)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def event_message(
+    kind: str, session_id: str, message_id: str, seq: int, *, content: Any = None, component: Any = None, **meta: Any
+) -> dict[str, Any]:
+    """A bus message as PROTOCOL.md "Redis" describes it."""
+    metadata = {"session_id": session_id, "message_id": message_id, "seq": seq, "timestamp": now_ms(), **meta}
+    return {"type": kind, "content": content, "component": component, "metadata": metadata}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of agent-provided data (trajectory, timings, components)."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+@dataclass
+class TurnOutcome:
+    answers: list[chat.Answer] = field(default_factory=list)
+    error: str | None = None
+    seq: int = 0
+
+
+async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> None:
+    assert resources.publisher is not None and resources.turns is not None
+    start = await chat.start_run(message_id)
+    run = start.run
+    if run is None:
+        log.info("turn %s already finished; nothing to do", message_id)
+        return
+    session_id = str(run.session_id)  # type: ignore[attr-defined]
+    publish = _publisher(resources.publisher, session_id, str(message_id))
+    if start.cancelled_now:
+        await publish("error", 0, content="cancelled", details="the turn was cancelled")
+        return
+    turn = await chat.load_turn(message_id, resources.settings.chat_history_limit)
+    if turn is None:  # the user's message was deleted meanwhile
+        await chat.end_run(run, RunStatus.FAILED, "the message no longer exists", [], {})
+        return
+    from mochung.agents import TurnInput  # loaded with the runtime, in the worker only
+
+    agent_turn = resources.runtime.turn(
+        TurnInput(
+            text=turn.user_message.content or "",
+            history=turn.history,
+            wedding=_plain(chat.wedding_context(turn.page)),
+        )
+    )
+    already_sent = await resources.turns.last_seq(str(message_id)) if run.attempts > 1 else 0
+    outcome = TurnOutcome()
+    started = time.monotonic()
+    cancelled = await _stream(agent_turn, resources.turns, str(message_id), publish, outcome, already_sent)
+    trajectory = _plain(getattr(agent_turn, "trajectory", []) or [])
+    timings = {
+        **_plain(getattr(agent_turn, "timings", {}) or {}),
+        "turn_ms": round((time.monotonic() - started) * 1000),
+    }
+    if cancelled:
+        await _end(
+            run, RunStatus.CANCELLED, "cancelled", "the turn was cancelled", trajectory, timings, publish, outcome
+        )
+    elif outcome.error is not None:
+        await _end(run, RunStatus.FAILED, "agent_error", outcome.error, trajectory, timings, publish, outcome)
+    else:
+        await _finish(run, outcome, trajectory, timings, publish)
+
+
+def _publisher(publisher: Publisher, session_id: str, message_id: str) -> Any:
+    channel = channel_for(session_id)
+
+    async def publish(kind: str, seq: int, **fields: Any) -> None:
+        await publisher.publish(channel, event_message(kind, session_id, message_id, seq, **fields))
+
+    return publish
+
+
+async def _stream(
+    agent_turn: Any, turns: TurnStore, message_id: str, publish: Any, outcome: TurnOutcome, already_sent: int
+) -> bool:
+    """Consume the agent's events until done; True when the turn was cancelled."""
+
+    async def consume() -> None:
+        try:
+            async for event in agent_turn.events():
+                if event.type == "chunk" and event.content:
+                    outcome.seq += 1
+                    if outcome.seq > already_sent:
+                        await turns.append(message_id, outcome.seq, event.content)
+                        await publish("chunk", outcome.seq, content=event.content)
+                elif event.type in ("text", "component"):
+                    component = _plain(event.component) if event.component is not None else None
+                    outcome.answers.append(chat.Answer(event.type, event.content, component))
+                elif event.type == "error":
+                    outcome.error = event.content or "the agent failed"
+                    return
+                elif event.type == "done":
+                    return
+        except Exception as error:  # an agent bug must end the run, not leave it running
+            log.exception("agent turn %s failed", message_id)
+            outcome.error = f"the agent failed ({type(error).__name__})"
+
+    async def watch_cancel() -> None:
+        while True:
+            try:
+                if await turns.cancel_requested(message_id):
+                    return
+            except Exception as error:  # Redis hiccup: keep the turn going, look again soon
+                log.warning("cannot read the cancel flag of %s: %s", message_id, type(error).__name__)
+            await asyncio.sleep(CANCEL_POLL_SECONDS)
+
+    consumer = asyncio.create_task(consume())
+    watcher = asyncio.create_task(watch_cancel())
+    try:
+        await asyncio.wait({consumer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (consumer, watcher):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    return watcher.done() and not watcher.cancelled()
+
+
+async def _end(
+    run: AgentRun,
+    status: RunStatus,
+    code: str,
+    details: str,
+    trajectory: list[Any],
+    timings: dict[str, Any],
+    publish: Any,
+    outcome: TurnOutcome,
+) -> None:
+    if await chat.end_run(run, status, details, trajectory, timings):
+        await publish("error", outcome.seq + 1, content=code, details=details)
+        await publish("done", outcome.seq + 2)
+
+
+async def _finish(
+    run: AgentRun, outcome: TurnOutcome, trajectory: list[Any], timings: dict[str, Any], publish: Any
+) -> None:
+    stored = await chat.finish_run(run, outcome.answers, trajectory, timings)
+    if stored is None:
+        log.info("turn %s was finished by another attempt; not sending it again", run.message_id)
+        return
+    seq = outcome.seq
+    for message in stored:
+        seq += 1
+        await publish(message.type, seq, content=message.content, component=message.component, id=str(message.id))
+    await publish("done", seq + 1)

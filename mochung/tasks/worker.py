@@ -1,0 +1,105 @@
+"""Running the chat actors: inside ``mochung serve`` (embedded mode) or as ``mochung worker``
+processes (distributed mode). Both build the same broker, actors and resources.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+from dramatiq import Worker
+
+from mochung.adapters.bus import MemoryHub
+from mochung.adapters.chunks import TurnStore
+from mochung.settings import Settings
+from mochung.tasks.broker import make_broker
+from mochung.tasks.chat import ChatActors, declare_actors
+from mochung.tasks.resources import ChatWorkerResources, RuntimeFactory, WorkerLifecycle
+
+log = logging.getLogger("mochung.worker")
+# How long an idle Redis consumer waits at most between polls (Dramatiq's default is 1 s,
+# which a chat turn would feel); and how long a stopping worker lets a turn finish.
+IDLE_POLL_MS = 100
+STOP_TIMEOUT_MS = 30_000
+
+
+@dataclass
+class ChatWorker:
+    broker: dramatiq.Broker
+    actors: ChatActors
+    worker: Worker
+    resources: ChatWorkerResources
+
+    def start(self) -> None:
+        self.worker.start()
+        if self.resources.database is None:
+            self.worker.stop(timeout=1000)
+            raise RuntimeError("the chat worker could not open its resources (see the log above)")
+
+    def stop(self) -> None:
+        self.worker.stop(timeout=STOP_TIMEOUT_MS)
+
+
+def build_chat_worker(
+    settings: Settings,
+    *,
+    threads: int | None = None,
+    hub: MemoryHub | None = None,
+    turns: TurnStore | None = None,
+    runtime_factory: RuntimeFactory | None = None,
+) -> ChatWorker:
+    resources = ChatWorkerResources(settings, hub=hub, turns=turns, runtime_factory=runtime_factory)
+    broker = make_broker(settings, [WorkerLifecycle(resources)])
+    actors = declare_actors(broker, resources)
+    worker = Worker(broker, worker_threads=threads or settings.worker_threads, worker_timeout=IDLE_POLL_MS)
+    return ChatWorker(broker=broker, actors=actors, worker=worker, resources=resources)
+
+
+def serve_worker(settings: Settings, threads: int) -> None:
+    """One worker process: run until SIGTERM or SIGINT, then finish the turns in hand."""
+    from mochung.server.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    chat_worker = build_chat_worker(settings, threads=threads)
+    chat_worker.start()
+    log.info("chat worker running (%s, %d threads)", settings.mode, threads)
+    stop.wait()
+    log.info("chat worker stopping")
+    chat_worker.stop()
+
+
+def _child(settings: Settings, threads: int) -> None:
+    serve_worker(settings, threads)
+
+
+def run_workers(settings: Settings, processes: int, threads: int) -> int:
+    """``mochung worker``: one process runs in place; more are spawned and supervised."""
+    if processes <= 1:
+        serve_worker(settings, threads)
+        return 0
+    context = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited loops or sockets
+    children = [context.Process(target=_child, args=(settings, threads), daemon=False) for _ in range(processes)]
+    for child in children:
+        child.start()
+    stopping = threading.Event()
+
+    def forward(signum: int, _frame: Any) -> None:
+        stopping.set()
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                child.terminate()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    for child in children:
+        child.join()
+    failed = [child.exitcode for child in children if child.exitcode not in (0, -signal.SIGTERM)]
+    return 1 if failed and not stopping.is_set() else 0
