@@ -7,6 +7,8 @@ a component instead. Nothing recognised means the helpful fallback.
 
 from __future__ import annotations
 
+import re
+
 MAKE_WORDS = (
     "만들",
     "추가",
@@ -51,6 +53,8 @@ REWRITE_WORDS = (
     "edit",
     "polish",
 )
+# English verbs that must be whole words ("add" is not "address", "edit" not "edition").
+WHOLE_WORDS = frozenset({"add", "edit", "make", "help", "change"})
 SHORT_WORDS = ("짧게", "간단", "간결", "short", "brief", "concise")
 
 GREETING_WORDS = (
@@ -133,6 +137,16 @@ ACCOUNT_WORDS = (
     "cash gift",
     "monetary gift",
 )
+PEOPLE_WORDS = (
+    "이름",
+    "성함",
+    "부모님",
+    "혼주",
+    "names",
+    "parents",
+    "who is getting married",
+    "who's getting married",
+)
 SUGGEST_WORDS = (
     "뭘 물어",
     "뭐 물어",
@@ -160,7 +174,18 @@ SUGGEST_WORDS = (
 
 # Intents whose answer needs facts from the page (the context agent).
 NEEDS_CONTEXT = frozenset(
-    {"date", "venue", "accounts", "greeting", "greeting_read", "cover", "calendar_card", "map_card", "account_card"}
+    {
+        "people",
+        "date",
+        "venue",
+        "accounts",
+        "greeting",
+        "greeting_read",
+        "cover",
+        "calendar_card",
+        "map_card",
+        "account_card",
+    }
 )
 NEEDS_MAP = frozenset({"venue", "map_card"})
 MAKES_COMPONENT = frozenset(
@@ -169,7 +194,14 @@ MAKES_COMPONENT = frozenset(
 
 
 def _has(text: str, words: tuple[str, ...]) -> bool:
-    return any(word in text for word in words)
+    """Korean words match anywhere (particles attach to them); English words match at a word
+    start, so "date" is not found in "update" nor "add" in "address"."""
+    return any(
+        re.search(rf"\b{re.escape(word)}(?![a-z])" if word in WHOLE_WORDS else rf"\b{re.escape(word)}", text)
+        if word.isascii()
+        else word in text
+        for word in words
+    )
 
 
 def detect_intents(text: str) -> list[str]:
@@ -191,6 +223,8 @@ def detect_intents(text: str) -> list[str]:
         found.append("venue")
     if _has(lowered, ACCOUNT_WORDS):
         found.append("account_card" if making else "accounts")
+    if _has(lowered, PEOPLE_WORDS) and not {"cover", "greeting", "greeting_read"} & set(found):
+        found.append("people")
     if not found and _has(lowered, SUGGEST_WORDS):
         found.append("suggestions")
     return found

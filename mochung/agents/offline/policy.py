@@ -99,6 +99,7 @@ def decide(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> AIMess
 
 
 CONTEXT_TOPICS = {
+    "people": "the couple's names and their parents",
     "date": "the wedding date and time",
     "calendar_card": "the wedding date and time",
     "venue": "the venue and its address",
@@ -229,7 +230,17 @@ def _answer(
     rewrite: bool,
 ) -> str:
     made = {item["type"]: item for item in created if isinstance(item, dict) and "type" in item}
-    needs_page = {"date", "venue", "accounts", "greeting_read", "cover", "calendar_card", "map_card", "account_card"}
+    needs_page = {
+        "people",
+        "date",
+        "venue",
+        "accounts",
+        "greeting_read",
+        "cover",
+        "calendar_card",
+        "map_card",
+        "account_card",
+    }
     if "error" in facts and any(i in needs_page for i in intents):
         return writing.NO_PAGE[language]
     parts: list[str] = []
@@ -262,6 +273,8 @@ def _answer(
                     else 'There is no greeting yet. Say "write a greeting" and I\'ll write one.'
                 )
             )
+        elif intent == "people":
+            parts.append(writing.people_answer(facts, language))
         elif intent == "fallback":
             parts.append(writing.fallback_answer(language))
         else:
@@ -290,12 +303,14 @@ def _context(messages: Sequence[BaseMessage]) -> AIMessage:
     for intent in rules.detect_intents(request):
         if intent in ("date", "calendar_card"):
             wanted.append("get_calendar_info")
-        elif intent in ("venue", "map_card", "cover"):
+        elif intent in ("venue", "map_card", "cover", "people"):
             wanted.append("get_wedding_info")
         elif intent in ("accounts", "account_card"):
             wanted.append("get_account_info")
         elif intent in ("greeting", "greeting_read"):
-            wanted += ["get_invitation_text", "get_wedding_info"]
+            wanted.append("get_invitation_text")
+            if "details" in request.lower() or "names" in request.lower():
+                wanted.append("get_wedding_info")
     done = dict(results)
     for name in dict.fromkeys(wanted or ["get_wedding_info"]):
         if name not in done:

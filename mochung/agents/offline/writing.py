@@ -64,6 +64,10 @@ MISSING = {
         "ko": "청첩장에 아직 축의금 계좌가 없어요. 계좌(Account) 섹션에 신랑측·신부측 계좌를 넣어 주세요.",
         "en": "Your invitation has no gift accounts yet. Add them in the Account section of the builder.",
     },
+    "people": {
+        "ko": "청첩장에 아직 신랑·신부 이름이 없어요. 빌더의 커버(Cover) 섹션에 두 분의 이름을 넣어 주세요.",
+        "en": "Your invitation doesn't have the couple's names yet. Add them in the Cover section of the builder.",
+    },
     "names": {
         "ko": "커버에 넣을 신랑·신부 이름이 아직 청첩장에 없어요. 두 분의 이름을 알려 주세요.",
         "en": "Your invitation doesn't have the couple's names yet. Tell me both names and I'll make the cover.",
@@ -141,6 +145,19 @@ def venue_answer(facts: dict[str, Any], place: dict[str, Any] | None, language: 
         + f"{'네이버 지도' if ko else 'Naver Map'} {links['naver_web']} · "
         + f"{'T맵' if ko else 'T map'} {links['tmap']}"
     )
+    return "\n".join(lines)
+
+
+def people_answer(facts: dict[str, Any], language: str) -> str:
+    groom, bride = facts.get("groom_name"), facts.get("bride_name")
+    if not groom and not bride:
+        return MISSING["people"][language]
+    ko = language == "ko"
+    lines = [f"신랑 {groom or '-'} · 신부 {bride or '-'}" if ko else f"Groom: {groom or '-'} · Bride: {bride or '-'}"]
+    if facts.get("groom_parents"):
+        lines.append(("신랑측 혼주: " if ko else "Groom's parents: ") + str(facts["groom_parents"]))
+    if facts.get("bride_parents"):
+        lines.append(("신부측 혼주: " if ko else "Bride's parents: ") + str(facts["bride_parents"]))
     return "\n".join(lines)
 
 
