@@ -41,3 +41,13 @@ async def payment(user_id: str, amount: int = 9900, **fields: Any) -> Payment:
         customer_name="김신랑",
         **fields,
     )
+
+
+async def member(email: str | None = None, name: str | None = None) -> dict[str, Any]:
+    """An account that never logs in (no password hashing: the slow part of registering),
+    shaped like the register response the tests read ``id`` and ``email`` from."""
+    from mochung.domain.models import User
+
+    email = email or f"member-{uuid.uuid4().hex[:8]}@example.com"
+    user = await User.create(email=email, email_key=email.lower(), password_hash="!", name=name)
+    return {"id": str(user.id), "email": user.email, "name": user.name}

@@ -4,6 +4,7 @@ admin, the self-protection rules and the audit entries they leave."""
 from __future__ import annotations
 
 from mochung.domain.models import AuditEntry
+from tests.admin import seed
 from tests.support import PASSWORD, Api
 
 
@@ -15,8 +16,8 @@ async def _audit(client, headers: dict[str, str], **params: str) -> list[dict]:
 
 async def test_search_by_email_or_name(client, api: Api) -> None:
     _, headers = await api.admin()
-    bride = await api.register(email="bride-hana@example.com", name="이하나")
-    await api.register(email="groom@example.com", name="김철수")
+    bride = await seed.member("bride-hana@example.com", "이하나")
+    await seed.member("groom@example.com", "김철수")
 
     response = await client.get("/api/admin/users", params={"q": "HANA"}, headers=headers)
     assert response.status == 200
@@ -33,7 +34,7 @@ async def test_search_by_email_or_name(client, api: Api) -> None:
 
 async def test_cursor_pages_cover_every_user_once(client, api: Api) -> None:
     admin, headers = await api.admin()
-    registered = [admin["id"]] + [(await api.register())["id"] for _ in range(4)]
+    registered = [admin["id"]] + [(await seed.member())["id"] for _ in range(4)]
     seen: list[str] = []
     cursor = None
     while True:
@@ -110,7 +111,7 @@ async def test_an_admin_cannot_demote_or_deactivate_themselves(client, api: Api)
 
 async def test_patch_refusals(client, api: Api) -> None:
     _, headers = await api.admin()
-    member = await api.register()
+    member = await seed.member()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={}, headers=headers)
     assert response.status == 400 and "nothing to change" in (await response.json())["message"]
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isAdmin": "yes"}, headers=headers)
@@ -122,7 +123,7 @@ async def test_patch_refusals(client, api: Api) -> None:
 
 async def test_a_patch_that_changes_nothing_writes_no_audit_entry(client, api: Api) -> None:
     _, headers = await api.admin()
-    member = await api.register()
+    member = await seed.member()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isActive": True}, headers=headers)
     assert response.status == 200
     assert await AuditEntry.all().count() == 0
