@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mochung.tui.client import AdminApi, ClientError
@@ -20,6 +21,13 @@ class AdminScreen(Screen[None]):
     in ``--read-only`` mode they are hidden from the footer and the palette, and refused."""
 
     MUTATING: ClassVar[frozenset[str]] = frozenset()
+    # the screen's main list gets focus, so the number keys switch screens instead of typing
+    AUTO_FOCUS = "DataTable"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave_input", "Back to list", show=False)]
+
+    def action_leave_input(self) -> None:
+        if self.AUTO_FOCUS and self.query(self.AUTO_FOCUS):
+            self.query(self.AUTO_FOCUS).first().focus()
 
     @property
     def admin(self) -> AdminApp:
@@ -51,3 +59,12 @@ class AdminScreen(Screen[None]):
         except ClientError as error:
             self.admin.report(error)
             return None
+
+    async def attempt(self, call: Awaitable[object]) -> bool:
+        """Like :meth:`guarded` for calls that return nothing: ``True`` when it worked."""
+        try:
+            await call
+        except ClientError as error:
+            self.admin.report(error)
+            return False
+        return True

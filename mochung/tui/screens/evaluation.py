@@ -33,6 +33,7 @@ def describe_step(step: Any) -> str:
 
 class EvaluationScreen(AdminScreen):
     CSS_PATH = "evaluation.tcss"
+    AUTO_FOCUS = "#datasets"
     MUTATING = frozenset({"run"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x", "run", "Run dataset"),

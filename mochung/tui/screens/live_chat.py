@@ -116,7 +116,6 @@ class LiveChatScreen(AdminScreen):
     def action_test_room(self) -> None:
         if self.admin.profile is not None:
             self.open_room(test_room_of(self.admin.profile.id))
-            self.query_one("#chat-input", Input).focus()
 
     @property
     def own_room(self) -> bool:
@@ -130,21 +129,22 @@ class LiveChatScreen(AdminScreen):
             return
         if self.link is None:
             link = self.api.chat_link()
-            if await self.guarded(link.connect(lambda event: self.post_message(self.Event(event)))) is None:
+            if not await self.attempt(link.connect(lambda event: self.post_message(self.Event(event)))):
                 return
             self.link = link
         if self.room and self.room != room:
-            await self.guarded(self.link.leave(self.room, profile.id))
+            await self.attempt(self.link.leave(self.room, profile.id))
         self.room, self.session_id = room, None
         await self.query_one("#chat-log", ChatLog).reset([])
         self._show_room_state()
-        await self.guarded(self.link.join(room, profile.id))
+        await self.attempt(self.link.join(room, profile.id))
 
     def _show_room_state(self) -> None:
         chat_input = self.query_one("#chat-input", Input)
         own = self.own_room and not self.read_only
         chat_input.disabled = not own
         if own:
+            chat_input.focus()
             chat_input.placeholder = "message the agents as yourself, Enter to send"
         elif self.read_only:
             chat_input.placeholder = "read-only: watching only"
@@ -199,6 +199,6 @@ class LiveChatScreen(AdminScreen):
         # the gateway does not echo the sender's own message back: show it here
         await self.query_one("#chat-log", ChatLog).add_entry(ChatEntry(message_id="", role="user", content=text))
         if suggestion is not None:
-            await self.guarded(self.link.press(suggestion, session_id=self.session_id))
+            await self.attempt(self.link.press(suggestion, session_id=self.session_id))
         else:
-            await self.guarded(self.link.send(text, room=self.room, session_id=self.session_id, user_id=profile.id))
+            await self.attempt(self.link.send(text, room=self.room, session_id=self.session_id, user_id=profile.id))

@@ -15,6 +15,7 @@ from mochung.tui.screens.base import AdminScreen
 
 class LoginScreen(AdminScreen):
     CSS_PATH = "login.tcss"
+    AUTO_FOCUS = "#email"
 
     class SignedIn(Message):
         def __init__(self, profile: Profile) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.widgets import Static
 
 from mochung.tui.models import ChatEntry

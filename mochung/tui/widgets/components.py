@@ -8,9 +8,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Static
@@ -99,7 +99,7 @@ def location_card(props: dict[str, Any]) -> Widget:
         if isinstance(item, dict):
             lines.append(f"  {escape(str(item.get('mode', '')))}: {escape(str(item.get('text', '')))}")
     for label, url in map_links(props):
-        lines.append(f"[link={url}]{label}[/link]  [dim]{escape(url)}[/dim]")
+        lines.append(f"[link='{url}']{label}[/link]  [dim]{escape(url)}[/dim]")
     return ComponentCard("Location", "\n".join(line for line in lines if line))
 
 
