@@ -95,6 +95,12 @@ class AgentTurn:
         self.trajectory = context.trajectory
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         producer = asyncio.create_task(self._runtime._run(messages, context, queue))
+        # If the consumer's task ends while this generator sits unclosed (cancelled in its own
+        # code between two events), stop the run with it rather than at garbage collection.
+        consumer = asyncio.current_task()
+        stop_with_consumer = lambda _: producer.cancel()  # noqa: E731
+        if consumer is not None:
+            consumer.add_done_callback(stop_with_consumer)
         deadline = time.monotonic() + self._runtime.limits.turn_timeout_seconds
         final: str | None = None
         try:
@@ -123,6 +129,8 @@ class AgentTurn:
                     yield self._event("error", "the assistant returned an empty answer; please rephrase")
             yield self._event("done")
         finally:
+            if consumer is not None:
+                consumer.remove_done_callback(stop_with_consumer)
             if not producer.done():
                 producer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -167,18 +175,19 @@ def _ms_since(started: float) -> float:
 class AgentRuntime:
     """The compiled agents plus what every turn needs; shared by all turns of a process."""
 
-    def __init__(self, model: BaseChatModel, limits: Limits, *, kakao: KakaoMapSearch | None = None) -> None:
+    def __init__(self, model: BaseChatModel, limits: Limits, *, map_search: MapSearch | None = None) -> None:
+        """``map_search`` serves every turn (Kakao); without it each turn searches its own page."""
         self.model = model
         self.limits = limits
         self._graph = build_agent_graph(model)
-        self._kakao = kakao
+        self._map_search = map_search
 
     def turn(self, turn_input: TurnInput) -> AgentTurn:
         return AgentTurn(self, turn_input)
 
     def _maps(self, wedding: WeddingContext | None) -> MapSearch:
-        if self._kakao is not None:
-            return self._kakao
+        if self._map_search is not None:
+            return self._map_search
         return OfflineMapSearch(wedding.places() if wedding else [])
 
     async def _run(
@@ -235,4 +244,4 @@ def build_runtime(
         history_limit=settings.chat_history_limit,
         turn_timeout_seconds=settings.llm_timeout_seconds * TURN_TIMEOUT_FACTOR,
     )
-    return AgentRuntime(model or chat_model_from_settings(settings), limits, kakao=kakao)
+    return AgentRuntime(model or chat_model_from_settings(settings), limits, map_search=kakao)

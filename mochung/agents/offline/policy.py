@@ -138,7 +138,8 @@ def _main(messages: Sequence[BaseMessage]) -> AIMessage:
         brief = json.dumps({"language": language, "components": briefs}, ensure_ascii=False)
         return _call("call_output_agent", {"request": f"Make these components:\n```json\n{brief}\n```"}, steps)
     created = loads(done.get("call_output_agent", "")).get("created", [])
-    return AIMessage(content=_answer(intents, facts, place, created, language, rewrite=rewrite))
+    searched = "call_map_agent" in done
+    return AIMessage(content=_answer(intents, facts, place, created, language, rewrite=rewrite, searched=searched))
 
 
 def _briefs(
@@ -228,6 +229,7 @@ def _answer(
     language: str,
     *,
     rewrite: bool,
+    searched: bool,
 ) -> str:
     made = {item["type"]: item for item in created if isinstance(item, dict) and "type" in item}
     needs_page = {
@@ -255,7 +257,9 @@ def _answer(
         elif intent == "venue":
             has_place = facts.get("place_name") or facts.get("address")
             parts.append(
-                writing.venue_answer(facts, place, language) if has_place else writing.MISSING["venue"][language]
+                writing.venue_answer(facts, place, language, searched=searched)
+                if has_place
+                else writing.MISSING["venue"][language]
             )
         elif intent == "accounts":
             accounts = facts.get("accounts") or []

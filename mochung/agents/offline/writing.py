@@ -51,6 +51,10 @@ NO_PAGE = {
     "ko": "이 대화에는 아직 청첩장이 연결되어 있지 않아요. 빌더에서 청첩장을 만들거나 고른 뒤 다시 물어봐 주세요.",
     "en": "No invitation page is attached to this chat yet. Create or open your page in the builder, then ask again.",
 }
+NOT_FOUND = {
+    "ko": "지도 검색에서는 이 장소를 찾지 못해서, 이름과 주소로 검색하는 링크를 드려요.",
+    "en": "The map search did not find this place, so these links search by its name and address.",
+}
 MISSING = {
     "date": {
         "ko": "청첩장에 아직 예식 날짜가 없어요. 빌더의 달력(Calendar) 섹션에 날짜와 시간을 넣어 주세요.",
@@ -126,7 +130,7 @@ def place_links(facts: dict[str, Any], place: dict[str, Any] | None) -> dict[str
     )
 
 
-def venue_answer(facts: dict[str, Any], place: dict[str, Any] | None, language: str) -> str:
+def venue_answer(facts: dict[str, Any], place: dict[str, Any] | None, language: str, *, searched: bool) -> str:
     name, hall = facts.get("place_name") or facts.get("address"), facts.get("hall")
     address = facts.get("address") or (place or {}).get("road_address") or (place or {}).get("address")
     links = place_links(facts, place)
@@ -137,8 +141,12 @@ def venue_answer(facts: dict[str, Any], place: dict[str, Any] | None, language: 
         lines = [f"The wedding is at {name}" + (f", {hall}" if hall else "") + "."]
     if address:
         lines.append(f"주소: {address}" if ko else f"Address: {address}")
+    if place and place.get("phone"):
+        lines.append(f"전화: {place['phone']}" if ko else f"Phone: {place['phone']}")
     for way in facts.get("transport") or []:
         lines.append(f"- {way.get('mode')}: {way.get('text')}")
+    if searched and not place:
+        lines.append(NOT_FOUND[language])
     lines.append(
         ("길찾기: " if ko else "Directions: ")
         + f"{'카카오맵' if ko else 'Kakao Map'} {links['kakao']} · "
