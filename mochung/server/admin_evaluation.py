@@ -15,7 +15,7 @@ Decisions:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +24,7 @@ from mochung.domain import audit
 from mochung.domain.errors import DependencyDown, NotFound
 from mochung.server import keys
 from mochung.server.auth import current_admin
-from mochung.server.evaluation_runs import DatasetOut, EvaluationRunOut, Evaluations
+from mochung.server.evaluation_runs import DatasetOut, EvaluationRunOut, Evaluations, Progress
 from mochung.server.paging import Paginated
 from mochung.server.wire import endpoint, respond
 
@@ -32,22 +32,36 @@ routes = web.RouteTableDef()
 TAG = "admin"
 
 
-def _agents_runner() -> tuple[Callable[[], Any], Callable[[str], Any]]:
+def _agents_evaluation(app: web.Application) -> Evaluations:
+    """Runs use the agents' runtime built from this app's settings (or the runtime factory
+    a test or the embedded worker put in the app), like a chat turn would."""
+    settings = app[keys.SETTINGS]
+    folder = settings.data_dir / "evaluation"
     try:
         from mochung.agents.evaluation import list_datasets, run_dataset
-    except ImportError:
+    except ImportError:  # a build without the agents: the routes answer 503
 
         def missing(*_: Any) -> Any:
-            raise DependencyDown("the agents' evaluation runner is not available in this build")
+            raise DependencyDown("the agents' evaluation runner is not available")
 
-        return missing, missing
-    return list_datasets, run_dataset
+        return Evaluations(folder, missing, missing)
+
+    async def runner(name: str, progress: Progress) -> dict[str, Any]:
+        factory = app.get(keys.AGENT_RUNTIME_FACTORY)
+        if factory is not None:
+            runtime = factory(settings, app[keys.HTTP])
+        else:
+            from mochung.agents import build_runtime
+
+            runtime = build_runtime(settings, http=app[keys.HTTP])
+        return await run_dataset(name, runtime, progress)
+
+    return Evaluations(folder, list_datasets, runner)
 
 
 async def evaluations_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the registry of runs; in-flight runs are cancelled at shutdown."""
-    list_datasets, run_dataset = _agents_runner()
-    registry = Evaluations(app[keys.SETTINGS].data_dir / "evaluation", list_datasets, run_dataset)
+    registry = _agents_evaluation(app)
     app[keys.EVALUATIONS] = registry
     yield
     for task in list(registry.tasks):
@@ -95,9 +109,7 @@ async def run(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     registry = request.app[keys.EVALUATIONS]
     name = request.match_info["dataset"]
-    registry.require(name)
-    already = name in registry.running
-    started = registry.start(name)
-    if not already:
+    started, is_new = registry.start(registry.require(name))
+    if is_new:
         await audit.record(acting.id, "evaluation.run", f"dataset:{name}", {"runId": started.run_id})
     return respond(started.wire(), status=202)

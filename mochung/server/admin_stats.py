@@ -7,6 +7,7 @@ side is not wired into this app, so the admin API never fails because of it.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from mochung.server.auth import current_admin
 from mochung.server.paging import PageQuery, Paginated
 from mochung.server.wire import UtcDatetime, WireModel, endpoint, read_query, respond
 
+log = logging.getLogger("mochung.admin")
 routes = web.RouteTableDef()
 TAG = "admin"
 
@@ -50,8 +52,8 @@ class AdminStats(WireModel):
     sessions_today: int = Field(description="chat sessions active since 00:00 UTC")
     agent_runs: dict[str, int] = Field(description="queued, running, done, failed, cancelled")
     payments: PaymentCounts
-    live_sockets: int
-    queue_depth: int
+    live_sockets: int = Field(description="sockets joined to a chat room on this web process")
+    queue_depth: int | None = Field(description="chat turns waiting for a worker; null if the broker is down")
     generated_at: UtcDatetime
 
 
@@ -68,21 +70,25 @@ class AdminSession(WireModel):
 
 
 def live_sockets(app: web.Application) -> tuple[int, dict[str, int]]:
-    """(all connected sockets, sockets per room) as the gateway's registry knows them."""
-    key = getattr(keys, "LIVE_SOCKETS", None)
-    registry = app.get(key) if key is not None else None
+    """(sockets joined to a chat room, sockets per session id) on this web process, from the
+    relay's registry; zeros when the realtime side is not wired into this app."""
+    registry = app.get(keys.LIVE_SOCKETS)
     if registry is None:
         return 0, {}
-    return int(registry.total()), dict(registry.per_room())
+    return registry.total(), registry.per_session()
 
 
-async def queue_depth(app: web.Application) -> int:
-    """Chat turns waiting for a worker, as the broker reports them."""
-    key = getattr(keys, "QUEUE_DEPTH", None)
-    measure = app.get(key) if key is not None else None
+async def queue_depth(app: web.Application) -> int | None:
+    """Chat turns waiting for a worker; None when the broker cannot say (e.g. Redis down),
+    so the dashboard shows "unknown" rather than failing."""
+    measure = app.get(keys.QUEUE_DEPTH)
     if measure is None:
         return 0
-    return int(await measure())
+    try:
+        return int(await measure())
+    except Exception:
+        log.warning("queue depth unavailable", exc_info=True)
+        return None
 
 
 @routes.get("/api/admin/stats")
@@ -135,6 +141,6 @@ async def list_sessions(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, PageQuery)
     page, counts = await admin_rules.list_sessions(query.limit, query.cursor)
-    _, per_room = live_sockets(request.app)
-    items = [session_out(s, counts.get(s.id, 0), per_room.get(s.room, 0)) for s in page.items]
+    _, per_session = live_sockets(request.app)
+    items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in page.items]
     return respond(Paginated[AdminSession](items=items, next_cursor=page.next_cursor))
