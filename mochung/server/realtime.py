@@ -41,7 +41,13 @@ def make_socketio(settings: Settings) -> socketio.AsyncServer:
         manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.broker_namespace}:socketio")
     origins = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     sio = socketio.AsyncServer(
-        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins, namespaces=["/", "/chat"]
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=origins,
+        namespaces=["/", "/chat"],
+        # One socket's events are handled in the order sent (two chat-messages are stored
+        # in that order); sockets still run concurrently, each on its own connection task.
+        async_handlers=False,
     )
     if settings.socketio_admin_user and settings.socketio_admin_password:
         # The Socket.IO Admin UI (https://admin.socket.io), only when credentials are set.

@@ -58,6 +58,7 @@ class ChatWorkerResources:
         self.publisher: Publisher | None = None
         self.turns: TurnStore | None = None
         self.runtime: Any = None
+        self.open_error: BaseException | None = None
 
     async def open(self) -> None:
         settings = self.settings
@@ -98,7 +99,10 @@ class WorkerLifecycle(Middleware):
         loop_thread.run_coroutine(coroutine)
 
     def before_worker_boot(self, broker: Any, worker: Any) -> None:
-        self._run(self.resources.open())
+        try:
+            self._run(self.resources.open())
+        except Exception as error:  # Dramatiq would only log it: keep it for ChatWorker.start
+            self.resources.open_error = error
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         self._run(self.resources.close())

@@ -37,9 +37,9 @@ class ChatWorker:
 
     def start(self) -> None:
         self.worker.start()
-        if self.resources.database is None:
+        if self.resources.open_error is not None or self.resources.database is None:
             self.worker.stop(timeout=1000)
-            raise RuntimeError("the chat worker could not open its resources (see the log above)")
+            raise self.resources.open_error or RuntimeError("the chat worker could not open its resources")
 
     def stop(self) -> None:
         self.worker.stop(timeout=STOP_TIMEOUT_MS)

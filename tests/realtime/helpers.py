@@ -77,7 +77,7 @@ class ChatClient:
     async def emit(self, event: str, data: Any = None) -> None:
         await self.sio.emit(event, data, namespace=self.namespace)
 
-    async def wait_for(self, event: str, count: int = 1, timeout: float = WAIT_SECONDS, **match: Any) -> list[Any]:
+    async def wait_for(self, event: str, count: int = 1, **match: Any) -> list[Any]:
         """The first ``count`` payloads of ``event`` (matching ``match`` fields)."""
 
         def found() -> list[Any]:
@@ -89,7 +89,7 @@ class ChatClient:
                 await self._changed.wait()
             return found()[:count]
 
-        return await asyncio.wait_for(until(), timeout)
+        return await asyncio.wait_for(until(), WAIT_SECONDS)
 
     async def settle(self) -> None:
         """Let in-flight events arrive: a ping's pong comes after anything sent before it."""
@@ -136,3 +136,15 @@ def _field(payload: Any, key: str) -> Any:
 
 def new_room() -> str:
     return f"room-{uuid.uuid4().hex[:12]}"
+
+
+async def make_user(is_admin: bool = False) -> tuple[str, str]:
+    """A user straight in the database and a token for them (the auth flow has its own
+    tests; hashing a password per test would dominate these)."""
+    from mochung.domain.models import User
+    from mochung.domain.security import issue_token
+    from tests.support import TEST_SECRET
+
+    email = f"chat-{uuid.uuid4().hex[:10]}@example.com"
+    user = await User.create(email=email, email_key=email, password_hash="!", is_admin=is_admin)
+    return str(user.id), issue_token(user.id, email, TEST_SECRET, 3600)

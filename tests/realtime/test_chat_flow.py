@@ -9,20 +9,12 @@ from collections.abc import Callable
 import pytest
 
 from mochung.domain.models import AgentRun, ChatMessage, RunStatus
-from tests.realtime.helpers import ChatClient, new_room
-from tests.support import Api
-
-
-async def _token(api: Api) -> tuple[str, str]:
-    user, headers = await api.user()
-    return user["id"], headers["Authorization"].removeprefix("Bearer ")
+from tests.realtime.helpers import ChatClient, make_user, new_room
 
 
 @pytest.mark.parametrize("style", ["path", "namespace"])
-async def test_full_turn_then_history_after_reconnect(
-    api: Api, sockets: Callable[..., ChatClient], style: str
-) -> None:
-    user_id, token = await _token(api)
+async def test_full_turn_then_history_after_reconnect(sockets: Callable[..., ChatClient], style: str) -> None:
+    user_id, token = await make_user()
     room = new_room()
     first = sockets(style)
     await first.connect(token)
