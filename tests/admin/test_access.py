@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from mochung.server import admin
-from tests.support import Api
+from tests.admin import seed
 
 SOME_ID = str(uuid.uuid4())
 
@@ -39,8 +39,8 @@ def test_every_protocol_admin_route_exists() -> None:
     } <= paths
 
 
-async def test_every_admin_route_refuses_anonymous_and_non_admins(client, api: Api) -> None:
-    _, user_headers = await api.user()
+async def test_every_admin_route_refuses_anonymous_and_non_admins(client) -> None:
+    _, user_headers = await seed.signed_in(client)
     for method, path in _admin_routes():
         body = {"reason": "x", "isActive": False} if method in ("POST", "PATCH") else None
         response = await client.request(method, path, json=body)

@@ -8,7 +8,7 @@ import asyncio
 from mochung.domain.models import AuditEntry
 from mochung.server import keys
 from mochung.server.app import create_app
-from tests.support import Api
+from tests.admin import seed
 
 
 async def _settle(client) -> None:
@@ -16,8 +16,8 @@ async def _settle(client) -> None:
     await asyncio.gather(*client.server.app[keys.EVALUATIONS].tasks)
 
 
-async def test_datasets_are_listed(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_datasets_are_listed(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     response = await client.get("/api/admin/evaluation/datasets", headers=headers)
     assert response.status == 200
     body = await response.json()
@@ -27,8 +27,8 @@ async def test_datasets_are_listed(client, api: Api) -> None:
     assert by_name["edge_cases"]["cases"] > 0 and by_name["edge_cases"]["description"]
 
 
-async def test_run_then_read_results(client, api: Api, settings) -> None:
-    admin, headers = await api.admin()
+async def test_run_then_read_results(client, settings) -> None:
+    admin, headers = await seed.signed_in(client, admin=True)
     assert (await client.get("/api/admin/evaluation/results/edge_cases", headers=headers)).status == 404
 
     response = await client.post("/api/admin/evaluation/run/edge_cases", headers=headers)
@@ -57,8 +57,8 @@ async def test_run_then_read_results(client, api: Api, settings) -> None:
     assert [(e.target, str(e.admin_id)) for e in entries] == [("dataset:edge_cases", admin["id"])]
 
 
-async def test_results_survive_a_restart(aiohttp_client, settings, api: Api, client) -> None:
-    _, headers = await api.admin()
+async def test_results_survive_a_restart(aiohttp_client, settings, client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     await client.post("/api/admin/evaluation/run/paraphrases", headers=headers)
     await _settle(client)
     first = await (await client.get("/api/admin/evaluation/results/paraphrases", headers=headers)).json()
@@ -70,8 +70,8 @@ async def test_results_survive_a_restart(aiohttp_client, settings, api: Api, cli
     assert (await response.json())["runId"] == first["runId"]
 
 
-async def test_unknown_datasets_are_404(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_unknown_datasets_are_404(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     for name in ("nope", "..", "edge_cases.json"):
         assert (await client.post(f"/api/admin/evaluation/run/{name}", headers=headers)).status == 404
         assert (await client.get(f"/api/admin/evaluation/results/{name}", headers=headers)).status == 404

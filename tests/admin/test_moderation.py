@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from mochung.domain.models import AuditEntry, ChatMessage, Page
 from tests.admin import seed
-from tests.support import Api
 
 
 async def _public_status(client, slug: str) -> int | None:
@@ -16,8 +15,8 @@ async def _public_status(client, slug: str) -> int | None:
     return (await client.get(f"/api/page/public/{slug}")).status
 
 
-async def test_pages_by_status(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_pages_by_status(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     published = await seed.page(owner["id"])
     draft = await seed.page(owner["id"], published=False)
@@ -42,8 +41,8 @@ async def test_pages_by_status(client, api: Api) -> None:
     assert item["componentData"]["components"][0]["props"]["title"] == "우리 결혼합니다"
 
 
-async def test_hide_and_unhide_a_page(client, api: Api) -> None:
-    admin, headers = await api.admin()
+async def test_hide_and_unhide_a_page(client) -> None:
+    admin, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     page = await seed.page(owner["id"])
     assert await _public_status(client, page.slug) in (None, 200)
@@ -71,8 +70,8 @@ async def test_hide_and_unhide_a_page(client, api: Api) -> None:
     assert str(entries[0].admin_id) == admin["id"]
 
 
-async def test_hiding_needs_a_reason_and_an_existing_page(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_hiding_needs_a_reason_and_an_existing_page(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     page = await seed.page(owner["id"])
     for body in ({}, {"reason": ""}, {"reason": "x" * 501}):
@@ -88,8 +87,8 @@ async def test_hiding_needs_a_reason_and_an_existing_page(client, api: Api) -> N
     assert await AuditEntry.all().count() == 0
 
 
-async def test_chats_by_room_session_and_hidden(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_chats_by_room_session_and_hidden(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     first = await seed.session(owner["id"])
     second = await seed.session(owner["id"])
@@ -122,8 +121,8 @@ async def test_chats_by_room_session_and_hidden(client, api: Api) -> None:
     assert response.status == 400
 
 
-async def test_hide_and_unhide_a_chat_message(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_hide_and_unhide_a_chat_message(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     chat = await seed.session(owner["id"])
     asked, _ = await seed.turn(chat, "욕설이 섞인 메시지", "답변")

@@ -6,11 +6,10 @@ import datetime as dt
 
 from mochung.domain.models import ChatMessage, PaymentStatus, RunStatus
 from tests.admin import seed
-from tests.support import Api
 
 
-async def test_stats_count_what_exists(client, api: Api) -> None:
-    admin, headers = await api.admin()
+async def test_stats_count_what_exists(client) -> None:
+    admin, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     retired = await seed.member()
     await client.patch(f"/api/admin/users/{retired['id']}", json={"isActive": False}, headers=headers)
@@ -47,8 +46,8 @@ async def test_stats_count_what_exists(client, api: Api) -> None:
     assert admin["id"]
 
 
-async def test_sessions_most_recent_first_with_message_counts(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_sessions_most_recent_first_with_message_counts(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     owner = await seed.member()
     page = await seed.page(owner["id"])
     quiet = await seed.session(owner["id"])

@@ -14,8 +14,8 @@ async def _audit(client, headers: dict[str, str], **params: str) -> list[dict]:
     return (await response.json())["items"]
 
 
-async def test_search_by_email_or_name(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_search_by_email_or_name(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     bride = await seed.member("bride-hana@example.com", "이하나")
     await seed.member("groom@example.com", "김철수")
 
@@ -32,8 +32,8 @@ async def test_search_by_email_or_name(client, api: Api) -> None:
     assert [u["name"] for u in (await response.json())["items"]] == ["김철수"]
 
 
-async def test_cursor_pages_cover_every_user_once(client, api: Api) -> None:
-    admin, headers = await api.admin()
+async def test_cursor_pages_cover_every_user_once(client) -> None:
+    admin, headers = await seed.signed_in(client, admin=True)
     registered = [admin["id"]] + [(await seed.member())["id"] for _ in range(4)]
     seen: list[str] = []
     cursor = None
@@ -48,8 +48,8 @@ async def test_cursor_pages_cover_every_user_once(client, api: Api) -> None:
     assert seen == list(reversed(registered))
 
 
-async def test_bad_limits_and_cursors_are_400(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_bad_limits_and_cursors_are_400(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     for params, field in (({"limit": "0"}, "limit"), ({"limit": "201"}, "limit"), ({"limit": "many"}, "limit")):
         response = await client.get("/api/admin/users", params=params, headers=headers)
         assert response.status == 400
@@ -62,7 +62,7 @@ async def test_bad_limits_and_cursors_are_400(client, api: Api) -> None:
 
 
 async def test_deactivate_then_reactivate_with_audit(client, api: Api) -> None:
-    admin, headers = await api.admin()
+    admin, headers = await seed.signed_in(client, admin=True)
     member, member_headers = await api.user()
 
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isActive": False}, headers=headers)
@@ -85,9 +85,9 @@ async def test_deactivate_then_reactivate_with_audit(client, api: Api) -> None:
     assert set(entries[0]) == {"id", "adminId", "adminEmail", "action", "target", "details", "createdAt"}
 
 
-async def test_grant_and_revoke_admin(client, api: Api) -> None:
-    _, headers = await api.admin()
-    member, member_headers = await api.user()
+async def test_grant_and_revoke_admin(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
+    member, member_headers = await seed.signed_in(client)
     assert (await client.get("/api/admin/stats", headers=member_headers)).status == 403
 
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isAdmin": True}, headers=headers)
@@ -99,8 +99,8 @@ async def test_grant_and_revoke_admin(client, api: Api) -> None:
     assert await AuditEntry.filter(action="user.update").count() == 2
 
 
-async def test_an_admin_cannot_demote_or_deactivate_themselves(client, api: Api) -> None:
-    admin, headers = await api.admin()
+async def test_an_admin_cannot_demote_or_deactivate_themselves(client) -> None:
+    admin, headers = await seed.signed_in(client, admin=True)
     for change, message in (({"isAdmin": False}, "admin right"), ({"isActive": False}, "deactivate yourself")):
         response = await client.patch(f"/api/admin/users/{admin['id']}", json=change, headers=headers)
         assert response.status == 403
@@ -109,8 +109,8 @@ async def test_an_admin_cannot_demote_or_deactivate_themselves(client, api: Api)
     assert await AuditEntry.all().count() == 0
 
 
-async def test_patch_refusals(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_patch_refusals(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     member = await seed.member()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={}, headers=headers)
     assert response.status == 400 and "nothing to change" in (await response.json())["message"]
@@ -121,8 +121,8 @@ async def test_patch_refusals(client, api: Api) -> None:
     assert (await client.patch("/api/admin/users/not-a-uuid", json={"isActive": False}, headers=headers)).status == 404
 
 
-async def test_a_patch_that_changes_nothing_writes_no_audit_entry(client, api: Api) -> None:
-    _, headers = await api.admin()
+async def test_a_patch_that_changes_nothing_writes_no_audit_entry(client) -> None:
+    _, headers = await seed.signed_in(client, admin=True)
     member = await seed.member()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isActive": True}, headers=headers)
     assert response.status == 200
