@@ -75,5 +75,5 @@ async def test_whole_graph_runs_through_chat_openai(openai: FakeOpenAI, wedding:
 def test_unknown_model_setting_is_a_clear_settings_error() -> None:
     with pytest.raises(SettingsError, match="use 'offline' or 'provider:model'"):
         chat_model_from_settings(load_settings(llm="gpt-4o"))
-    with pytest.raises(SettingsError, match="cannot be used|needs the provider"):
+    with pytest.raises(SettingsError, match=r"cannot be used|needs the provider"):
         chat_model_from_settings(load_settings(llm="nosuchprovider:model"))
