@@ -58,6 +58,10 @@ class Subscriber(Protocol):
 
     async def unsubscribe(self, channel: str) -> None: ...
 
+    def status(self) -> str:
+        """A short state word for /api/health; raises when the subscriber cannot receive."""
+        ...
+
 
 class MemoryHub:
     """In-process pub/sub safe across threads and event loops (embedded mode)."""
@@ -107,6 +111,9 @@ class MemorySubscriber:
 
     async def start(self) -> None:
         return None
+
+    def status(self) -> str:
+        return "ok"
 
     async def stop(self) -> None:
         for channel in list(self._channels):
@@ -186,6 +193,14 @@ class RedisSubscriber:
 
     def subscribed(self) -> int:
         return len(self._wanted)
+
+    def status(self) -> str:
+        """"ok" when connected with every subscription confirmed; raises otherwise."""
+        if not self._connected.is_set():
+            raise ConnectionError("the relay is not connected to Redis")
+        if not all(event.is_set() for event in self._confirmed.values()):
+            raise ConnectionError("the relay is resubscribing")
+        return "ok"
 
     async def _close(self) -> None:
         self._connected.clear()

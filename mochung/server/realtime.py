@@ -106,7 +106,11 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
 
     app[keys.QUEUE_DEPTH] = measure_queue
 
+    async def relay_check() -> str:
+        return relay.subscriber.status()
+
     app[keys.HEALTH_CHECKS]["broker"] = broker_check
+    app[keys.HEALTH_CHECKS]["relay"] = relay_check
     app[keys.HEALTH_CHECKS]["queue"] = queue_check
     try:
         yield

@@ -90,7 +90,6 @@ class Relay:
         self._sio = sio
         self._subscriber = subscriber_factory(self.receive)
         self._sessions: dict[str, dict[SocketKey, LocalSocket]] = {}
-        self._ready: dict[str, asyncio.Task[None]] = {}
         self._rooms: dict[str, str] = {}  # session id → room name
         self._inbox: asyncio.Queue[tuple[str, Message]] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
@@ -134,10 +133,9 @@ class Relay:
         local = sockets.get((namespace, sid))
         if local is None or local.live:
             local = sockets[(namespace, sid)] = LocalSocket(namespace, sid, session_id)
-        ready = self._ready.get(session_id)
-        if ready is None:
-            ready = self._ready[session_id] = asyncio.create_task(self._subscriber.subscribe(channel_for(session_id)))
-        await asyncio.shield(ready)
+        # Returns once the subscription is confirmed (also when another socket asked for it
+        # first, or while the subscriber resubscribes after a Redis restart).
+        await self._subscriber.subscribe(channel_for(session_id))
         return local
 
     async def go_live(self, local: LocalSocket) -> None:
@@ -155,10 +153,6 @@ class Relay:
         if not sockets:
             del self._sessions[session_id]
             self._rooms.pop(session_id, None)
-            ready = self._ready.pop(session_id, None)
-            if ready is not None:
-                with contextlib.suppress(Exception):
-                    await ready
             await self._subscriber.unsubscribe(channel_for(session_id))
 
     async def leave_all(self, namespace: str, sid: str) -> None:

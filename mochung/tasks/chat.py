@@ -11,8 +11,9 @@ The turn (see ARCHITECTURE.md "Life of a chat turn"): load the session, page and
 stream the agents' events — each chunk is kept in the turn store (for resume) and
 published on ``chat:{session_id}``; store the answers and mark the run done in one
 transaction; then publish the answers and ``done``. A redelivered message whose run is
-finished does nothing; one whose run was interrupted runs again, and its chunks already
-sent (same seq, same text with the offline model) are not sent twice. ``cancel-message``
+finished does nothing; one whose run was interrupted runs again: its chunks are numbered
+from 1 again and the relay drops, per socket, the seqs that socket already has (with a
+deterministic model the stream continues exactly where it stopped). ``cancel-message``
 sets a flag that a watcher polls while the turn streams; the turn task is then cancelled.
 """
 
@@ -124,10 +125,10 @@ async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> Non
             wedding=_plain(chat.wedding_context(turn.page)),
         )
     )
-    already_sent = await resources.turns.last_seq(str(message_id)) if run.attempts > 1 else 0
+    already_stored = await resources.turns.last_seq(str(message_id)) if run.attempts > 1 else 0
     outcome = TurnOutcome()
     started = time.monotonic()
-    cancelled = await _stream(agent_turn, resources.turns, str(message_id), publish, outcome, already_sent)
+    cancelled = await _stream(agent_turn, resources.turns, str(message_id), publish, outcome, already_stored)
     trajectory = _plain(getattr(agent_turn, "trajectory", []) or [])
     timings = {
         **_plain(getattr(agent_turn, "timings", {}) or {}),
@@ -153,7 +154,7 @@ def _publisher(publisher: Publisher, session_id: str, message_id: str) -> Any:
 
 
 async def _stream(
-    agent_turn: Any, turns: TurnStore, message_id: str, publish: Any, outcome: TurnOutcome, already_sent: int
+    agent_turn: Any, turns: TurnStore, message_id: str, publish: Any, outcome: TurnOutcome, already_stored: int
 ) -> bool:
     """Consume the agent's events until done; True when the turn was cancelled."""
 
@@ -162,9 +163,12 @@ async def _stream(
             async for event in agent_turn.events():
                 if event.type == "chunk" and event.content:
                     outcome.seq += 1
-                    if outcome.seq > already_sent:
+                    if outcome.seq > already_stored:
                         await turns.append(message_id, outcome.seq, event.content)
-                        await publish("chunk", outcome.seq, content=event.content)
+                    # Published again on a retry too: the relay drops, per socket, any seq
+                    # it already sent, and the previous attempt may have died between
+                    # storing a chunk and publishing it.
+                    await publish("chunk", outcome.seq, content=event.content)
                 elif event.type in ("text", "component"):
                     component = _plain(event.component) if event.component is not None else None
                     outcome.answers.append(chat.Answer(event.type, event.content, component))
