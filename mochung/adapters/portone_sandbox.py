@@ -210,8 +210,12 @@ async def sandbox_complete(request: web.Request) -> web.Response:
         payment.amount = amount
         payment.mark_failed(str(body.get("reason") or "sandbox: payment declined"))
     state.store.put(payment)
+    completed = payment.as_v2()
     webhook_status = await _send_webhook(request, payment)
-    return web.json_response({"payment": payment.as_v2(), "impUid": payment.imp_uid, "webhookStatus": webhook_status})
+    # the server may have acted on the webhook (e.g. cancelled a wrong amount): show both
+    return web.json_response(
+        {"payment": completed, "impUid": payment.imp_uid, "webhookStatus": webhook_status, "now": payment.as_v2()}
+    )
 
 
 async def _send_webhook(request: web.Request, payment: SandboxPayment) -> int | None:
