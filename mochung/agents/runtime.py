@@ -122,7 +122,8 @@ class AgentTurn:
                     break
             if final is not None:
                 if final.strip() or context.components:
-                    yield self._event("text", final.strip() or None)
+                    if final.strip():  # a turn may answer with components alone
+                        yield self._event("text", final.strip())
                     for component in context.components:
                         yield self._event("component", component=component)
                 else:
