@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from tortoise.context import TortoiseContext
 
 from mochung.adapters.ratelimit import RateLimiter
+from mochung.adapters.storage import FileStorage
 from mochung.server.chat_services import ChatServices
 from mochung.server.evaluation_runs import Evaluations
 from mochung.server.relay import Relay
@@ -26,6 +27,7 @@ DATABASE = web.AppKey("database", TortoiseContext)
 REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)  # type: ignore[type-abstract]
+STORAGE = web.AppKey("storage", FileStorage)  # type: ignore[type-abstract]  # local folder or S3 (issue 3)
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 EVALUATIONS = web.AppKey("evaluations", Evaluations)
 # realtime chat (issue 5): the Socket.IO server, the turn hand-off, the live sockets registry

@@ -1,0 +1,172 @@
+"""File storage for the app (its cleanup context and the local /files route) and the
+upload, my-files and delete routes of PROTOCOL.md "Files (S3)"."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from mochung.adapters.storage import FileStorage, StorageError, open_storage
+from mochung.adapters.storage_local import LOCAL_FILES_ROUTE, LocalFileStorage, local_files_handler
+from mochung.domain import files
+from mochung.domain.errors import DependencyDown, Invalid, TooLarge, UnsupportedMediaType
+from mochung.domain.models import StoredFile
+from mochung.server import keys
+from mochung.server.auth import current_user
+from mochung.server.wire import UtcDatetime, WireModel, endpoint, path_uuid, respond
+
+log = logging.getLogger("mochung.files")
+routes = web.RouteTableDef()
+CHUNK_BYTES = 64 * 1024
+# Room for the multipart boundaries and part headers around the file itself.
+MULTIPART_SLACK = 16 * 1024
+
+
+class FileResponse(WireModel):
+    id: str
+    filename: str
+    url: str
+    mime_type: str
+    size: int
+    created_at: UtcDatetime
+
+
+async def storage_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the configured storage for the app's lifetime and register its health check."""
+    async with open_storage(app[keys.SETTINGS]) as storage:
+        app[keys.STORAGE] = storage
+        app[keys.HEALTH_CHECKS]["storage"] = storage.check
+        yield
+
+
+async def serve_local_file(request: web.Request) -> web.StreamResponse:
+    storage = request.app[keys.STORAGE]
+    if not isinstance(storage, LocalFileStorage):  # S3 mode: clients get S3 URLs, nothing is served here
+        raise web.HTTPNotFound(text="File not found")
+    return await local_files_handler(storage)(request)
+
+
+def attach(app: web.Application) -> None:
+    """Storage in the cleanup contexts; ``GET /files/…`` when files are kept locally."""
+    app.cleanup_ctx.append(storage_context)
+    if not app[keys.SETTINGS].uses_s3:
+        app.router.add_get(LOCAL_FILES_ROUTE, serve_local_file, name="stored-file")
+    app.router.add_routes(routes)
+
+
+async def _file_response(stored: StoredFile, storage: FileStorage) -> FileResponse:
+    return FileResponse(
+        id=str(stored.id),
+        filename=stored.filename,
+        url=await storage.url(stored.key),
+        mime_type=stored.mime_type,
+        size=stored.size,
+        created_at=stored.created_at,
+    )
+
+
+async def _file_part(request: web.Request) -> BodyPartReader:
+    if not request.content_type.startswith("multipart/"):
+        raise Invalid("send the file as multipart/form-data in a field named 'file'", field="file")
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader) and part.name == "file":
+                return part
+            await part.release()  # another field: skipped, never kept
+    except (ValueError, AssertionError, HttpProcessingError) as error:  # a malformed multipart body
+        raise Invalid("malformed multipart body", field="file") from error
+    raise Invalid("the multipart field 'file' is required", field="file")
+
+
+def _client_filename(part: BodyPartReader) -> str | None:
+    """The filename as the user saw it. Browsers send UTF-8 with ``"``, CR and LF as %22, %0D,
+    %0A; some clients (aiohttp, some mobile SDKs) percent-encode the whole name."""
+    name = part.filename
+    if name and "%" in name:
+        try:
+            return unquote(name, errors="strict")
+        except UnicodeDecodeError:
+            return name
+    return name
+
+
+@routes.post("/api/file/upload")
+@endpoint(
+    summary="Upload a photo or PDF (JPEG, PNG, WebP, PDF; at most 10 MiB)",
+    tag="files",
+    auth="user",
+    response=FileResponse,
+    status=201,
+    errors=(400, 413, 415, 503),
+    extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    limit = request.app[keys.SETTINGS].max_upload_bytes
+    too_large = TooLarge(f"the file is larger than {limit // (1024 * 1024)} MiB")
+    if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
+        raise too_large  # refused before reading any of it
+    part = await _file_part(request)
+    head = b""
+    while len(head) < files.SNIFF_BYTES and (chunk := await part.read_chunk(CHUNK_BYTES)):
+        head += chunk
+    file_type = files.sniff_file_type(head)
+    if file_type is None:
+        raise UnsupportedMediaType("only JPEG, PNG, WebP and PDF files are accepted")
+    file_id, key = files.new_file_key(user.id, file_type)
+    size = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        # Counted while streaming: the upload stops at the limit, it is never read to the end.
+        nonlocal size
+        chunk = head
+        while chunk:
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            yield chunk
+            chunk = await part.read_chunk(CHUNK_BYTES)
+
+    storage = request.app[keys.STORAGE]
+    try:
+        await storage.put(key, body(), file_type.mime_type)
+    except StorageError as error:
+        log.warning("upload could not be stored: %s", error)
+        raise DependencyDown("file storage is unavailable; try again") from None
+    filename = files.clean_filename(_client_filename(part))
+    stored = await files.record_file(file_id, user, key, filename, file_type, size, storage)
+    return respond(await _file_response(stored, storage), status=201)
+
+
+@routes.get("/api/file/my-files")
+@endpoint(summary="My uploaded files, newest first", tag="files", auth="user", response=list[FileResponse])
+async def my_files(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    storage = request.app[keys.STORAGE]
+    return respond([await _file_response(stored, storage) for stored in await files.files_of(user)])
+
+
+@routes.delete("/api/file/{id}")
+@endpoint(summary="Delete a file and its stored object", tag="files", auth="user", status=204, errors=(404, 503))
+async def delete(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    await files.delete_file(path_uuid(request), user, request.app[keys.STORAGE])
+    return web.Response(status=204)
