@@ -17,7 +17,7 @@ from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from mochung.server.app import create_app
 from mochung.settings import Settings
@@ -89,6 +89,11 @@ def visible_text(widget: Widget) -> str:
     """The characters a widget shows on screen right now, line by line."""
     width, height = widget.outer_size
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
+
+
+def table_rows(table: DataTable[Any]) -> list[str]:
+    """Each row of a table as the cells it shows, joined by " | " (columns may be scrolled off)."""
+    return [" | ".join(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)]
 
 
 async def settle(app: App[Any], pilot: Pilot[Any]) -> None:

@@ -78,7 +78,7 @@ class ModerationScreen(AdminScreen):
 
     def on_mount(self) -> None:
         self.query_one("#pages", DataTable).add_columns("Title", "Slug", "Owner", "State", "Views")
-        self.query_one("#chats", DataTable).add_columns("When", "Room", "Role", "Message", "State")
+        self.query_one("#chats", DataTable).add_columns("When", "Room", "Role", "State", "Message")
 
     def on_screen_resume(self) -> None:
         self.action_reload()
@@ -133,7 +133,7 @@ class ModerationScreen(AdminScreen):
     @staticmethod
     def _chat_cells(chat: AdminChat) -> tuple[str, ...]:
         state = "HIDDEN" if chat.is_hidden else ""
-        return when(chat.created_at), chat.room or "", chat.role, chat_text(chat)[:60], state
+        return when(chat.created_at), chat.room or "", chat.role, state, chat_text(chat)[:60]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, DataTable) and event.widget.id:
