@@ -110,8 +110,19 @@ def _reason(reason: str) -> str:
 # Users -------------------------------------------------------------------------------
 
 
-async def list_users(q: str | None, limit: int, cursor: str | None) -> ResultPage[User]:
+async def list_users(
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    *,
+    is_admin: bool | None = None,
+    is_active: bool | None = None,
+) -> ResultPage[User]:
     query = User.all()
+    if is_admin is not None:
+        query = query.filter(is_admin=is_admin)
+    if is_active is not None:
+        query = query.filter(is_active=is_active)
     if q and q.strip():
         needle = q.strip()
         query = query.filter(Q(email_key__icontains=needle.lower()) | Q(name__icontains=needle))
@@ -252,9 +263,11 @@ async def list_sessions(limit: int, cursor: str | None) -> tuple[ResultPage[Chat
 
 
 async def list_audit(
-    action: str | None, admin_id: uuid.UUID | None, limit: int, cursor: str | None
+    action: str | None, admin_id: uuid.UUID | None, limit: int, cursor: str | None, *, target: str | None = None
 ) -> ResultPage[AuditEntry]:
     query = AuditEntry.all().select_related("admin")
+    if target:
+        query = query.filter(target=target)
     if action:
         query = query.filter(action=action)
     if admin_id is not None:

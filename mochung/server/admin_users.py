@@ -30,6 +30,8 @@ class AdminUser(WireModel):
 
 class UsersQuery(PageQuery):
     q: str | None = Field(default=None, max_length=200, description="part of the email or name")
+    is_admin: bool | None = None
+    is_active: bool | None = None
 
 
 class UserPatch(WireModel):
@@ -50,6 +52,7 @@ class AuditEntryOut(WireModel):
 class AuditQuery(PageQuery):
     action: str | None = Field(default=None, max_length=100, description="e.g. page.hide, user.update")
     admin_id: uuid.UUID | None = None
+    target: str | None = Field(default=None, max_length=200, description="e.g. page:<id>, user:<id>")
 
 
 def user_out(user: User) -> AdminUser:
@@ -68,7 +71,9 @@ def user_out(user: User) -> AdminUser:
 async def list_users(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, UsersQuery)
-    page = await admin_rules.list_users(query.q, query.limit, query.cursor)
+    page = await admin_rules.list_users(
+        query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
+    )
     return respond(Paginated[AdminUser](items=[user_out(u) for u in page.items], next_cursor=page.next_cursor))
 
 
@@ -101,7 +106,7 @@ async def update_user(request: web.Request) -> web.Response:
 async def list_audit(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, AuditQuery)
-    page = await admin_rules.list_audit(query.action, query.admin_id, query.limit, query.cursor)
+    page = await admin_rules.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
     items = [audit_out(entry) for entry in page.items]
     return respond(Paginated[AuditEntryOut](items=items, next_cursor=page.next_cursor))
 

@@ -31,6 +31,12 @@ async def test_search_by_email_or_name(client) -> None:
     response = await client.get("/api/admin/users", params={"q": "철수"}, headers=headers)
     assert [u["name"] for u in (await response.json())["items"]] == ["김철수"]
 
+    response = await client.get("/api/admin/users", params={"isAdmin": "true"}, headers=headers)
+    assert [u["isAdmin"] for u in (await response.json())["items"]] == [True]
+    await client.patch(f"/api/admin/users/{bride['id']}", json={"isActive": False}, headers=headers)
+    response = await client.get("/api/admin/users", params={"isActive": "false"}, headers=headers)
+    assert [u["id"] for u in (await response.json())["items"]] == [bride["id"]]
+
 
 async def test_cursor_pages_cover_every_user_once(client) -> None:
     admin, headers = await seed.signed_in(client, admin=True)
@@ -78,6 +84,8 @@ async def test_deactivate_then_reactivate_with_audit(client, api: Api) -> None:
     assert (await client.get("/api/auth/profile", headers=member_headers)).status == 200
 
     entries = await _audit(client, headers, action="user.update")
+    assert await _audit(client, headers, target=f"user:{member['id']}") == entries
+    assert await _audit(client, headers, target="user:someone-else") == []
     assert [e["details"]["isActive"] for e in entries] == [{"from": False, "to": True}, {"from": True, "to": False}]
     assert {e["target"] for e in entries} == {f"user:{member['id']}"}
     assert {e["adminId"] for e in entries} == {admin["id"]}
