@@ -162,8 +162,10 @@ def _history(history: Any, limits: Limits) -> list[BaseMessage]:
     for entry in history[-limits.history_limit :]:
         role = entry.get("role") if isinstance(entry, dict) else None
         content = entry.get("content") if isinstance(entry, dict) else None
-        if role not in ("user", "assistant") or not isinstance(content, str):
-            raise ValueError("each history message needs a role (user or assistant) and a text content")
+        if role not in ("user", "assistant") or not isinstance(content, str) or not content.strip():
+            # Only the couple's and the assistant's own words are context; anything else (a
+            # "system" entry above all) is left out rather than trusted or failing the turn.
+            continue
         content = content[: limits.max_chars]
         messages.append(HumanMessage(content) if role == "user" else AIMessage(content))
     return messages
