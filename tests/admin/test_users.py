@@ -31,6 +31,8 @@ async def test_search_by_email_or_name(client) -> None:
     response = await client.get("/api/admin/users", params={"q": "철수"}, headers=headers)
     assert [u["name"] for u in (await response.json())["items"]] == ["김철수"]
 
+    response = await client.get("/api/admin/users", params={"q": "", "limit": "", "cursor": ""}, headers=headers)
+    assert response.status == 200 and len((await response.json())["items"]) == 3
     response = await client.get("/api/admin/users", params={"isAdmin": "true"}, headers=headers)
     assert [u["isAdmin"] for u in (await response.json())["items"]] == [True]
     await client.patch(f"/api/admin/users/{bride['id']}", json={"isActive": False}, headers=headers)
