@@ -42,6 +42,8 @@ async def test_whole_graph_runs_through_chat_openai(openai: FakeOpenAI, wedding:
     assert len([event for event in events if event.type == "chunk"]) >= 3
     kakao_link = "https://map.kakao.com/link/to/%EB%8D%94%EC%B1%84%ED%94%8C%EC%95%B3%EC%B2%AD%EB%8B%B4,37.5226,127.0398"
     assert answer(events) == f"예식장은 더채플앳청담입니다. 카카오맵: {kakao_link}"
+    # only the main agent's tokens are streamed, not the sub-agents' answers
+    assert "".join(event.content or "" for event in events if event.type == "chunk") == answer(events)
     [suggestions] = components(events)
     assert suggestions == {
         "type": "AgentSuggestMessage",

@@ -7,6 +7,7 @@ as with a hosted model. Same messages and tools in, same message out.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -112,3 +113,4 @@ class OfflineChatModel(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         for chunk in self._chunks(self._decide(messages, kwargs.get("tools"))):
             yield ChatGenerationChunk(message=chunk)
+            await asyncio.sleep(0)  # let the consumer see each token as it comes, like a network stream
