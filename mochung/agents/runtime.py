@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -41,6 +42,7 @@ EventType = Literal["chunk", "text", "component", "error", "done"]
 MAIN_STEPS = 40  # model and tool steps of the main agent before it is considered stuck
 # A turn makes several model calls (main, then each sub-agent): allow it a few calls' worth.
 TURN_TIMEOUT_FACTOR = 3
+MAX_WEDDING_BYTES = 256 * 1024  # the cap of a page's componentData (PROTOCOL.md)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,8 @@ class AgentTurn:
             raise ValueError("the message is empty")
         if len(text) > limits.max_chars:
             raise ValueError(f"the message is too long ({len(text)} characters; at most {limits.max_chars})")
+        if self._input.wedding is not None and _json_size(self._input.wedding) > MAX_WEDDING_BYTES:
+            raise ValueError(f"the wedding page is too large (more than {MAX_WEDDING_BYTES // 1024} KiB)")
         try:
             wedding = WeddingContext.from_data(self._input.wedding) if self._input.wedding is not None else None
         except ComponentError as error:
@@ -169,6 +173,13 @@ def _history(history: Any, limits: Limits) -> list[BaseMessage]:
         content = content[: limits.max_chars]
         messages.append(HumanMessage(content) if role == "user" else AIMessage(content))
     return messages
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+    except (TypeError, ValueError):  # not JSON at all: let validation name the problem
+        return 0
 
 
 def _ms_since(started: float) -> float:

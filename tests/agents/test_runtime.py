@@ -134,6 +134,19 @@ async def test_unknown_component_types_on_the_page_are_accepted(runtime: AgentRu
             TurnInput(text="안녕", wedding={"componentData": {"components": [{"props": {}}]}}),
             "the wedding page has a malformed component: component #1 has no type",
         ),
+        (
+            TurnInput(
+                text="안녕",
+                wedding={
+                    "componentData": {
+                        "components": [
+                            {"type": "Gallery", "props": {"photos": ["https://files.example.com/" + "x" * 1000] * 300}}
+                        ]
+                    }
+                },
+            ),
+            "the wedding page is too large (more than 256 KiB)",
+        ),
         (TurnInput(text="안녕", history="not a list"), "the chat history must be a list of {role, content} messages"),
     ],
 )
