@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mochung.server import admin, agent_endpoint, auth, docs, files, health, keys, realtime, resources
+from mochung.server import (
+    admin,
+    agent_endpoint,
+    auth,
+    docs,
+    files,
+    health,
+    invitations,
+    keys,
+    pages,
+    realtime,
+    resources,
+)
 from mochung.server.middlewares import cors, request_context
 from mochung.settings import Settings
 
@@ -22,7 +34,15 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(admin.CLEANUP_CONTEXTS)
     files.attach(app)  # storage (cleanup context), /api/file routes, /files when stored locally
     realtime.attach(app)  # Socket.IO at /socket.io and /chat; its cleanup context after the resources
-    for table in (health.routes, auth.routes, docs.routes, *admin.ROUTE_TABLES, agent_endpoint.routes):
+    for table in (
+        health.routes,
+        auth.routes,
+        docs.routes,
+        *admin.ROUTE_TABLES,
+        agent_endpoint.routes,
+        pages.routes,
+        invitations.routes,
+    ):
         app.router.add_routes(table)
     app.on_startup.append(docs.build_on_startup)
     return app

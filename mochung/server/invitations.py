@@ -1,0 +1,98 @@
+"""Invitation codes (PROTOCOL.md "Invitation codes"): admins create them, anyone may check one.
+
+Redemption happens at registration (``mochung.domain.users.register``) when
+``MOCHUNG_REQUIRE_INVITATION`` is on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+from pydantic import Field, field_validator
+
+from mochung.domain import invitations
+from mochung.domain.models import InvitationCode, User
+from mochung.server import keys
+from mochung.server.auth import client_ip, current_admin, limit
+from mochung.server.wire import UtcDatetime, WireModel, endpoint, read_body, respond
+
+routes = web.RouteTableDef()
+
+
+class CreateInvitationBody(WireModel):
+    code: str = Field(min_length=3, max_length=64)
+    max_uses: int = Field(ge=1, le=1_000_000)
+    expires_at: UtcDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # A time without a zone is taken as UTC, like every time in this API.
+        return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+class InvitationResponse(WireModel):
+    id: str
+    code: str
+    max_uses: int
+    uses: int
+    expires_at: UtcDatetime | None
+    is_active: bool
+
+
+class ValidateBody(WireModel):
+    code: str = Field(min_length=1, max_length=64)
+
+
+class Validation(WireModel):
+    valid: bool
+    remaining_uses: int
+    reason: str | None = None  # why an invalid code cannot be used; None when valid
+
+
+def invitation_response(invitation: InvitationCode) -> InvitationResponse:
+    return InvitationResponse(
+        id=str(invitation.id),
+        code=invitation.code,
+        max_uses=invitation.max_uses,
+        uses=invitation.uses,
+        expires_at=invitation.expires_at,
+        is_active=invitation.is_active,
+    )
+
+
+@routes.post("/api/invitation/create")
+@endpoint(
+    summary="Create an invitation code",
+    tag="invitations",
+    auth="admin",
+    body=CreateInvitationBody,
+    response=InvitationResponse,
+    status=201,
+    errors=(400, 409),
+)
+async def create(request: web.Request) -> web.Response:
+    admin: User = await current_admin(request)
+    body = await read_body(request, CreateInvitationBody)
+    invitation = await invitations.create_invitation(body.code, body.max_uses, body.expires_at, admin.id)
+    return respond(invitation_response(invitation), status=201)
+
+
+@routes.post("/api/invitation/validate")
+@endpoint(
+    summary="Check an invitation code before registering (rate-limited per client)",
+    tag="invitations",
+    body=ValidateBody,
+    response=Validation,
+    errors=(400, 429),
+)
+async def validate(request: web.Request) -> web.Response:
+    body = await read_body(request, ValidateBody)
+    per_minute = request.app[keys.SETTINGS].invitation_validate_per_minute
+    await limit(request, f"invitation:ip:{client_ip(request)}", per_minute, 60, "invitation checks")
+    invitation = await InvitationCode.get_or_none(code=body.code.strip())
+    reason = invitations.why_unusable(invitation)
+    if reason is not None or invitation is None:
+        return respond(Validation(valid=False, remaining_uses=0, reason=reason))
+    return respond(Validation(valid=True, remaining_uses=invitation.max_uses - invitation.uses))

@@ -1,0 +1,202 @@
+"""The invitation pages of PROTOCOL.md "Pages": publish, mine, public by slug, get, update, delete."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from mochung.adapters.storage import FileStorage
+from mochung.agents.components import PROPS_BY_TYPE, ComponentError, parse_page_components
+from mochung.domain import pages
+from mochung.domain.errors import Invalid
+from mochung.domain.models import Page
+from mochung.server import keys
+from mochung.server.auth import current_user
+from mochung.server.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, respond
+
+routes = web.RouteTableDef()
+VISITOR_COOKIE = "mochung_visitor"
+_VISITOR_ID = re.compile(r"^[0-9a-f]{32}$")
+_YEAR_SECONDS = 365 * 24 * 3600
+
+
+class Component(BaseModel):
+    """``{type, id, props}``; known types have their props validated, unknown ones are kept."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(min_length=1, max_length=100)
+    id: str | None = Field(default=None, max_length=100)
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComponentData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    components: list[Component] = Field(default_factory=list)
+
+
+class PublishBody(WireModel):
+    title: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=64)
+    component_data: ComponentData = Field(default_factory=ComponentData)
+
+
+class UpdateBody(WireModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=64)
+    component_data: ComponentData | None = None
+    is_published: bool | None = None
+
+
+class PageResponse(WireModel):
+    id: str
+    user_id: str
+    title: str
+    slug: str
+    markdown_path: str | None
+    markdown_url: str | None
+    component_data: dict[str, Any]
+    is_published: bool
+    version: int
+    view_count: int
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+def _component_data(data: ComponentData) -> dict[str, Any]:
+    """Validated, JSON-ready ``{"components": [...]}``; every component gets an id.
+
+    Known types get their validated props; anything else a component carries (an unknown
+    type's whole body, extra keys) is kept as it came, for the builder's newer versions.
+    """
+    raw = data.model_dump(mode="json")
+    pages.check_component_data_size(raw)
+    try:
+        parsed = parse_page_components(raw)
+    except ComponentError as error:
+        raise Invalid(f"componentData: {error.message}", field="componentData") from None
+    components = []
+    for original, checked in zip(raw["components"], parsed, strict=True):
+        component = {**original, "props": checked["props"] if original["type"] in PROPS_BY_TYPE else original["props"]}
+        component["id"] = original.get("id") or uuid.uuid4().hex[:12]
+        components.append(component)
+    return {**raw, "components": components}
+
+
+async def _response(page: Page, storage: FileStorage) -> PageResponse:
+    return PageResponse(
+        id=str(page.id),
+        user_id=str(page.user_id),  # type: ignore[attr-defined]
+        title=page.title,
+        slug=page.slug,
+        markdown_path=page.markdown_path,
+        markdown_url=await storage.url(page.markdown_path) if page.markdown_path else None,
+        component_data=page.component_data or {"components": []},
+        is_published=page.is_published,
+        version=page.version,
+        view_count=page.view_count,
+        created_at=page.created_at,
+        updated_at=page.updated_at,
+    )
+
+
+@routes.post("/api/page/publish")
+@endpoint(
+    summary="Publish a new invitation page",
+    tag="pages",
+    auth="user",
+    body=PublishBody,
+    response=PageResponse,
+    status=201,
+    errors=(400, 409, 413, 503),
+)
+async def publish(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await read_body(request, PublishBody)
+    title = pages.check_title(body.title)
+    slug = pages.check_slug(body.slug) if body.slug is not None else None
+    storage = request.app[keys.STORAGE]
+    page = await pages.publish_page(user, title, slug, _component_data(body.component_data), storage)
+    return respond(await _response(page, storage), status=201)
+
+
+@routes.get("/api/page/my-pages")
+@endpoint(summary="My pages, newest first", tag="pages", auth="user", response=list[PageResponse])
+async def my_pages(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    storage = request.app[keys.STORAGE]
+    return respond([await _response(page, storage) for page in await pages.pages_of(user)])
+
+
+@routes.get("/api/page/public/{slug}")
+@endpoint(
+    summary="A published page, as guests see it; counts one view per visitor per day",
+    tag="pages",
+    response=PageResponse,
+    errors=(404,),
+    extra={"description": f"The visitor is recognised by the `{VISITOR_COOKIE}` cookie, set on the first visit."},
+)
+async def public(request: web.Request) -> web.Response:
+    page = await pages.public_page(request.match_info["slug"])
+    visitor = request.cookies.get(VISITOR_COOKIE, "")
+    new_visitor = not _VISITOR_ID.match(visitor)
+    if new_visitor:
+        visitor = uuid.uuid4().hex
+    page = await pages.count_view(page, visitor)
+    response = respond(await _response(page, request.app[keys.STORAGE]))
+    if new_visitor:
+        response.set_cookie(
+            VISITOR_COOKIE,
+            visitor,
+            max_age=_YEAR_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=request.app[keys.SETTINGS].base_url.startswith("https://"),
+        )
+    return response
+
+
+@routes.get("/api/page/{id}")
+@endpoint(
+    summary="One of my pages (any page for an admin)", tag="pages", auth="user", response=PageResponse, errors=(404,)
+)
+async def get_page(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    page = await pages.owned_page(path_uuid(request), user, admin_allowed=True)
+    return respond(await _response(page, request.app[keys.STORAGE]))
+
+
+@routes.put("/api/page/{id}")
+@endpoint(
+    summary="Update my page; version + 1 and a fresh Markdown snapshot",
+    tag="pages",
+    auth="user",
+    body=UpdateBody,
+    response=PageResponse,
+    errors=(400, 404, 409, 413, 503),
+)
+async def update(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    page_id = path_uuid(request)
+    await pages.owned_page(page_id, user, admin_allowed=False)  # 404 before judging the body
+    body = await read_body(request, UpdateBody)
+    changes = pages.PageChanges(
+        title=pages.check_title(body.title) if body.title is not None else None,
+        slug=pages.check_slug(body.slug) if body.slug is not None else None,
+        component_data=_component_data(body.component_data) if body.component_data is not None else None,
+        is_published=body.is_published,
+    )
+    storage = request.app[keys.STORAGE]
+    page = await pages.update_page(page_id, user, changes, storage)
+    return respond(await _response(page, storage))
+
+
+@routes.delete("/api/page/{id}")
+@endpoint(summary="Delete a page and its Markdown snapshot", tag="pages", auth="user", status=204, errors=(404, 503))
+async def delete(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    await pages.delete_page(path_uuid(request), user, request.app[keys.STORAGE])
+    return web.Response(status=204)
