@@ -132,6 +132,7 @@ def _main(messages: Sequence[BaseMessage]) -> AIMessage:
         where = f" ({facts['address']})" if facts.get("address") and facts.get("place_name") else ""
         return _call("call_map_agent", {"request": f'Find "{query}"{where} and build directions links.'}, steps)
     place = loads(done.get("call_map_agent", "")).get("place")
+    # A rewrite: asked for in words, or reached as a follow-up ("다시 써줘" after "인사말 써줘").
     rewrite = rules.is_rewrite(request) or "greeting" not in rules.detect_intents(request)
     briefs = _briefs(intents, facts, place, language, request, rewrite=rewrite)
     if briefs and "call_output_agent" not in done:
