@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+from tortoise.expressions import Q
+
 from mochung.adapters.payments import (
     GatewayAuthError,
     GatewayRejected,
@@ -44,6 +46,7 @@ REASONS = {
     "provider_status_unknown": "PortOne reports a status this server does not accept",
     "not_paid_yet": "PortOne does not report the payment as paid yet",
 }
+CANCEL_REASONS = ("amount_mismatch", "currency_mismatch")  # PortOne took money it should not have
 UNPAID_YET = (ProviderStatus.READY, ProviderStatus.PENDING, ProviderStatus.VIRTUAL_ACCOUNT_ISSUED)
 
 
@@ -191,7 +194,9 @@ async def verify_payment(
     changes nothing instead of failing the payment.
     """
     if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
-        return await _sync_refunds(gateway, payment)
+        if not from_webhook:  # already settled: no need to ask PortOne again
+            return Verification(payment, Verdict("paid"))
+        return await _sync_refunds(gateway, payment)  # e.g. a refund made in PortOne's console
     if payment.status is PaymentStatus.CANCELLED:
         return Verification(payment, Verdict("failed", "provider_cancelled"))
     record = await fetch_record(gateway, provider_payment_id)
@@ -223,7 +228,17 @@ async def _apply(payment: Payment, verdict: Verdict, record: ProviderPayment | N
             await Page.filter(id=payment.page_id).update(plan=payment.plan_id)  # type: ignore[attr-defined]
         return bool(changed)
     if verdict.outcome == "failed":
-        changed = await Payment.filter(id=payment.id, status=PaymentStatus.READY).update(
+        query = Payment.filter(id=payment.id, status=PaymentStatus.READY)
+        if verdict.cancel:
+            # money taken for a wrong amount must go back even when an earlier attempt had
+            # failed for another reason; moving to a cancel reason happens once, so one cancel
+            query = Payment.filter(
+                Q(status=PaymentStatus.READY)
+                | Q(status=PaymentStatus.FAILED, failure_reason__not_in=list(CANCEL_REASONS))
+                | Q(status=PaymentStatus.FAILED, failure_reason=None),
+                id=payment.id,
+            )
+        changed = await query.update(
             status=PaymentStatus.FAILED, failure_reason=verdict.reason, flagged=True,
             provider_payment_id=provider_id if record is not None else None, provider_record=raw,
         )  # fmt: skip

@@ -156,3 +156,35 @@ async def test_another_users_payment_is_not_found(shop: Shop, api: Api, portone:
     assert response.status == 404
     assert await other.mine() == []
     assert [p["status"] for p in await shop.mine()] == ["ready"]
+
+
+@pytest.mark.parametrize("portone_api", ["v2"])
+async def test_a_failed_attempt_can_still_be_paid_or_cancelled_later(shop: Shop, portone: FakePortOne) -> None:
+    honest = await shop.create(9900)
+    assert (await shop.verify(honest, "imp_typo")).status == 422  # not found: failed, flagged
+    forged = await shop.create(9900)
+    assert (await shop.verify(forged, "imp_typo")).status == 422
+
+    paid = await shop.verify(honest, shop.pay(honest))  # PortOne's word about the real payment wins
+    tampered = await shop.verify(forged, shop.pay(forged, amount=100))
+
+    assert paid.status == 200 and (await paid.json())["failureReason"] is None
+    assert tampered.status == 422 and (await tampered.json())["reason"] == "amount_mismatch"
+    record = portone.store.get(forged["merchantUid"])
+    assert record is not None and record.status == "CANCELLED"  # the money went back
+
+
+@pytest.mark.parametrize("portone_api", ["v2"])
+async def test_a_refund_made_in_portones_console_arrives_by_webhook(shop: Shop, portone: FakePortOne) -> None:
+    created = await shop.create(9900)
+    imp_uid = shop.pay(created)
+    assert (await shop.verify(created, imp_uid)).status == 200
+    record = portone.store.get(created["merchantUid"])
+    assert record is not None
+    record.add_cancellation(9900, "콘솔에서 환불")
+
+    response = await shop.webhook(created, imp_uid)
+
+    assert response.status == 200
+    mine = await shop.mine()
+    assert (mine[0]["status"], mine[0]["refundedAmount"]) == ("refunded", 9900)
