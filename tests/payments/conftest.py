@@ -35,14 +35,14 @@ def settings(make_settings: Callable[..., Settings], portone: FakePortOne, porto
             portone_base_url=portone.v1_url,
             portone_imp_key=portone.imp_key,
             portone_imp_secret=portone.imp_secret,
-            portone_timeout_seconds=2.0,
+            portone_timeout_seconds=10.0,
         )
     return make_settings(
         portone_api="v2",
         portone_base_url=portone.url,
         portone_api_secret=portone.api_secret,
         portone_webhook_secret=WEBHOOK_SECRET,
-        portone_timeout_seconds=2.0,
+        portone_timeout_seconds=10.0,
     )
 
 
