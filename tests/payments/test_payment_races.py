@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from mochung.domain.models import AuditEntry, Payment
-from tests.fakes.portone_server import Fault, FakePortOne
+from tests.fakes.portone_server import FakePortOne, Fault
 from tests.payments.shop import Shop
 
 RACERS = 4
