@@ -14,10 +14,12 @@ from mochung.server import (
     invitations,
     keys,
     pages,
+    payment_gateway,
     realtime,
     resources,
 )
 from mochung.server.middlewares import cors, request_context
+from mochung.server.public_pages import PublicPageCache
 from mochung.settings import Settings
 
 # Room for a JSON body with a full page (componentData is capped at 256 KiB) plus slack;
@@ -30,9 +32,11 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.JWT_KEY] = settings.jwt_key()
     app[keys.HEALTH_CHECKS] = {}
+    app[keys.PUBLIC_PAGES] = PublicPageCache()
     app.cleanup_ctx.extend([resources.database, resources.redis, resources.http_session])
     app.cleanup_ctx.extend(admin.CLEANUP_CONTEXTS)
     files.attach(app)  # storage (cleanup context), /api/file routes, /files when stored locally
+    payment_gateway.attach(app)  # PortOne gateway (or the embedded sandbox), payment routes
     realtime.attach(app)  # Socket.IO at /socket.io and /chat; its cleanup context after the resources
     for table in (
         health.routes,
