@@ -156,7 +156,7 @@ async def seed(settings: Settings, password: str) -> DemoReport:
     _, created = await users.create_admin(ADMIN_EMAIL, password, "모청 관리자")
     report.note("admin account", created)
     couple = await _couple(password, report)
-    page = await _page(couple, report)
+    page = await _page(settings, couple, report)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         await _chat(settings, http, couple, page, report)
         await _payment(settings, http, couple, page, report)
@@ -172,19 +172,20 @@ async def _couple(password: str, report: DemoReport) -> Any:
     return existing or await users.register(COUPLE_EMAIL, password, "김민준 ♥ 이서연")
 
 
-async def _page(couple: Any, report: DemoReport) -> Any:
+async def _page(settings: Settings, couple: Any, report: DemoReport) -> Any:
+    """Published as the pages feature publishes: validated components, Markdown snapshot in storage."""
+    from mochung.adapters.storage import open_storage
+    from mochung.agents.components import parse_page_components
+    from mochung.domain import pages
     from mochung.domain.models import Page
 
     page = await Page.get_or_none(slug=DEMO_SLUG)
     report.note("published page", page is None)
     if page is None:
-        page = await Page.create(
-            user=couple,
-            title="민준 ♥ 서연 결혼합니다",
-            slug=DEMO_SLUG,
-            component_data=wedding_components(),
-            is_published=True,
-        )
+        data = wedding_components()
+        parse_page_components(data)  # the demo shows only what the builder would accept
+        async with open_storage(settings) as storage:
+            page = await pages.publish_page(couple, "민준 ♥ 서연 결혼합니다", DEMO_SLUG, data, storage)
     report.page_id = str(page.id)
     return page
 

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from mochung.domain import admin as admin_rules
 from mochung.domain.models import ChatMessage, Page
+from mochung.server import keys
 from mochung.server.auth import current_admin
 from mochung.server.paging import PageQuery, Paginated
 from mochung.server.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, read_query, respond
@@ -108,6 +109,15 @@ def message_out(message: ChatMessage) -> AdminChatMessage:
     )
 
 
+def _forget_public_copy(request: web.Request, page: Page) -> None:
+    """The public route keeps pages for a moment; this process's copy goes at once, so the
+    moderator sees the link answer 404 right away (other processes within their 2 s TTL)."""
+    key = getattr(keys, "PUBLIC_PAGES", None)  # the pages feature's micro-cache, when mounted
+    cache = request.app.get(key) if key is not None else None
+    if cache is not None:
+        cache.forget(page.slug)
+
+
 @routes.get("/api/admin/pages")
 @endpoint(
     summary="Pages by status (published, draft, hidden, all), newest first",
@@ -137,7 +147,9 @@ async def hide_page(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     page_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, HideBody)
-    return respond(page_out(await admin_rules.hide_page(acting, page_id, body.reason)))
+    page = await admin_rules.hide_page(acting, page_id, body.reason)
+    _forget_public_copy(request, page)
+    return respond(page_out(page))
 
 
 @routes.post("/api/admin/pages/{id}/unhide")
@@ -145,7 +157,9 @@ async def hide_page(request: web.Request) -> web.Response:
 async def unhide_page(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     page_id = uuid.UUID(path_uuid(request))
-    return respond(page_out(await admin_rules.unhide_page(acting, page_id)))
+    page = await admin_rules.unhide_page(acting, page_id)
+    _forget_public_copy(request, page)
+    return respond(page_out(page))
 
 
 @routes.get("/api/admin/chats")
