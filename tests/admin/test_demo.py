@@ -64,6 +64,9 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
     location = pages[0]["componentData"]["components"][3]["props"]
     assert isinstance(location["lat"], float) and isinstance(location["lng"], float)
 
+    public = await client.get(f"/api/page/public/{DEMO_SLUG}")
+    assert public.status == 200 and (await public.json())["title"] == "민준 ♥ 서연 결혼합니다"
+
     sessions = (await get("/api/admin/sessions"))["items"]
     assert len(sessions) == 1 and sessions[0]["messageCount"] == 6 and sessions[0]["pageId"] == pages[0]["id"]
     chats = (await get("/api/admin/chats", sessionId=sessions[0]["id"]))["items"]
