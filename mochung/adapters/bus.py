@@ -157,7 +157,12 @@ class RedisSubscriber:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
+        """Start listening; wait (bounded) for the first connection so a process that
+        reports healthy can relay at once. Redis down at start-up is not fatal: the reader
+        keeps reconnecting and /api/health says "down" meanwhile."""
         self._task = asyncio.create_task(self._run(), name="mochung-bus-subscriber")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
 
     async def stop(self) -> None:
         if self._task is not None:

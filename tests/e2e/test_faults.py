@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from tests.e2e.stack import RedisServer, Stack, ThreadedServer, register
-from tests.realtime.fake_llm import MODEL_NAME, FakeLlm
+from tests.realtime.fake_llm import MODEL_NAME, FakeLlm, unique_base_url
 from tests.realtime.helpers import ChatClient, new_room
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def fake_llm() -> Iterator[tuple[FakeLlm, str]]:
     fake = FakeLlm(delay_seconds=0.3)
     server = ThreadedServer(fake.app())
     server.start()
-    yield fake, f"{server.url}/v1"
+    yield fake, unique_base_url(server.url)
     server.stop()
 
 

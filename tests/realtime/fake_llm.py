@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -30,6 +31,7 @@ class FakeLlm:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.completions)
+        app.router.add_post("/{prefix}/v1/chat/completions", self.completions)
         return app
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
@@ -77,9 +79,19 @@ async def start_fake_llm(fake: FakeLlm) -> TestServer:
     return server
 
 
+def unique_base_url(root: str) -> str:
+    """A base URL no earlier test used: langchain-openai caches one HTTP client per base
+    URL for the whole process, and a client whose event loop (an earlier test's worker
+    loop) has closed cannot be reused; a port alone may be reused by the OS."""
+    return f"{root.rstrip('/')}/{uuid.uuid4().hex[:12]}/v1"
+
+
 def llm_env(server: TestServer) -> dict[str, str]:
+    base_url = unique_base_url(str(server.make_url("/")))
     return {
-        "OPENAI_BASE_URL": str(server.make_url("/v1")),
+        # OPENAI_API_BASE is the one langchain-openai reads itself (and keys its client cache on)
+        "OPENAI_API_BASE": base_url,
+        "OPENAI_BASE_URL": base_url,
         "OPENAI_API_KEY": "test-key-not-secret",
         "MOCHUNG_LLM": MODEL_NAME,
     }
