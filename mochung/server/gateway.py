@@ -2,11 +2,30 @@
 and ``/chat``, served at paths ``/socket.io`` and ``/chat``.
 
 Handlers are thin: check the payload, call ``mochung.domain.chat``, hand the turn to the
-workers, emit. A refused request gets ``message-error`` ``{error, details}`` (error is a
-short code: invalid_payload, invalid, forbidden, not_found, rate_limited, unavailable,
-internal) and the connection stays up.
-"""
+workers, emit. One socket's events are handled in the order they were sent.
 
+What PROTOCOL.md leaves open, decided here (frontend-facing):
+- ``message-error`` is ``{error, details, message_id?}``; ``error`` is a short code:
+  ``invalid_payload`` (not a JSON object), ``invalid`` (a field; ``details`` says which),
+  ``forbidden`` (another user's room, or a ``userId`` that is not the token's user),
+  ``not_found`` (another user's session, page or message), ``rate_limited`` (with
+  ``retry_after`` seconds), ``unavailable`` (the queue is down; the message is kept),
+  ``cancelled`` / ``agent_error`` (the turn ended without an answer), ``internal``.
+  The connection always stays up.
+- Resume: ``joinRoom`` may carry ``resume: {message_id, after_seq}``. The server sends
+  ``session-info``, ``roomHistory``, then the turn's chunks with ``seq > after_seq`` that
+  the client missed, then the live ones — none twice. If the answer was stored meanwhile
+  it is in ``roomHistory`` and nothing of that turn is replayed.
+- ``roomHistory`` items also carry ``timestamp`` (epoch ms) beside ``created_at`` (ISO-8601 Z);
+  ``newMessage`` also carries the stored message's ``id``.
+- ``chat-message`` without ``session_id`` uses the room joined on this socket (``room``).
+  A ``wedding_id`` on ``joinRoom`` or ``chat-message`` must be one of the user's pages; it
+  becomes the session's page (the agents' wedding context).
+- ``component-message``: the suggestion's ``value`` (``component.value`` or
+  ``component.props.value``) is the text of the turn.
+- ``cancel-message`` of a queued turn cancels it at once; of a running turn, the actor
+  stops at its next check. Either way the room gets ``message-error`` ``cancelled``.
+- An admin may join any room to watch (they receive everything) but not talk in it.
 from __future__ import annotations
 
 import functools
