@@ -26,6 +26,8 @@ What PROTOCOL.md leaves open, decided here (frontend-facing):
 - ``cancel-message`` of a queued turn cancels it at once; of a running turn, the actor
   stops at its next check. Either way the room gets ``message-error`` ``cancelled``.
 - An admin may join any room to watch (they receive everything) but not talk in it.
+"""
+
 from __future__ import annotations
 
 import functools
