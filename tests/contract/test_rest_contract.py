@@ -42,8 +42,11 @@ def tiny_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + (
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + (chunk(b"IEND", b""))
     )
 
 
@@ -71,6 +74,9 @@ def settings(make_settings: Callable[..., Settings], portone: FakePortOne) -> Se
     )
 
 
+Headers = dict[str, str] | None  # None: the frontend's own (logged-in) headers
+
+
 class Frontend:
     """The calls of the flow; each checks its status code and returns the JSON body."""
 
@@ -78,11 +84,12 @@ class Frontend:
         self.client = client
         self.headers: dict[str, str] = {}
 
-    async def call(self, method: str, path: str, status: int, *, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    async def call(self, method: str, path: str, status: int, *, headers: Headers = None, **kw: Any) -> Any:
         response = await self.client.request(method, path, headers=self.headers if headers is None else headers, **kw)
         return await c.expect(response, status, f"{method} {path}")
 
-    async def fails(self, method: str, path: str, status: int, *, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    async def fails(self, method: str, path: str, status: int, *, headers: Headers = None, **kw: Any) -> Any:
+        """An error answer: ``{statusCode, message, error, requestId}``."""
         response = await self.client.request(method, path, headers=self.headers if headers is None else headers, **kw)
         return await c.expect_error(response, status, f"{method} {path}")
 
@@ -92,7 +99,8 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     email = f"Couple-{uuid.uuid4().hex[:8]}@Example.com"
 
     # -- auth --------------------------------------------------------------------------
-    user = await web.call("POST", "/api/auth/register", 201, json={"email": email, "password": PASSWORD, "name": "민준"})
+    registration = {"email": email, "password": PASSWORD, "name": "민준"}
+    user = await web.call("POST", "/api/auth/register", 201, json=registration)
     c.rest_shape(user, c.REGISTERED, "register")
     c.utc_times(user, "createdAt")
     assert c.UUID.match(user["id"]) and user["isAdmin"] is False and user["name"] == "민준"
@@ -208,7 +216,7 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
         c.rest_shape(payment, c.PAYMENT, "my-payments[]")
 
     # -- invitation codes (an admin creates one, anyone checks it) -----------------------
-    admin, admin_headers = await api.admin()
+    _, admin_headers = await api.admin()
     code = f"WED-{uuid.uuid4().hex[:6]}"
     invitation = await web.call(
         "POST",
@@ -266,8 +274,11 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     assert docs.status == 200 and docs.content_type == "text/html"
 
 
+Body = dict[str, Any]
+
+
 async def walk_admin_routes(
-    web: Frontend, headers: dict[str, str], user: dict[str, Any], page: dict[str, Any], payment: dict[str, Any], session_id: str
+    web: Frontend, headers: dict[str, str], user: Body, page: Body, payment: Body, session_id: str
 ) -> None:
     async def get_list(path: str) -> list[dict[str, Any]]:
         body = c.rest_shape(await web.call("GET", path, 200, headers=headers), c.LIST_PAGE, path)
