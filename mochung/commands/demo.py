@@ -8,6 +8,7 @@ never through HTTP to a running server, so it works before `mochung serve` is st
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ COUPLE_EMAIL = "couple@mochung.local"
 DEMO_PASSWORD = "mochung-demo-1234"
 DEMO_SLUG = "minjun-seoyeon"
 DEMO_ROOM = "demo-minjun-seoyeon"
+HIDDEN_SLUG = "demo-hidden-ad"
 TAMPERED_AMOUNT = 990  # what the "customer" paid instead of the plan's price: flagged for review
 QUESTIONS = (
     "예식장 위치랑 오시는 길 알려주세요",
@@ -153,10 +155,11 @@ async def seed(settings: Settings, password: str) -> DemoReport:
     from mochung.domain import users
 
     report = DemoReport(ADMIN_EMAIL, COUPLE_EMAIL, password, DEMO_SLUG)
-    _, created = await users.create_admin(ADMIN_EMAIL, password, "모청 관리자")
+    admin, created = await users.create_admin(ADMIN_EMAIL, password, "모청 관리자")
     report.note("admin account", created)
     couple = await _couple(password, report)
     page = await _page(settings, couple, report)
+    await _moderated_page(settings, admin, couple, report)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         await _chat(settings, http, couple, page, report)
         await _payment(settings, http, couple, page, report)
@@ -188,6 +191,28 @@ async def _page(settings: Settings, couple: Any, report: DemoReport) -> Any:
             page = await pages.publish_page(couple, "민준 ♥ 서연 결혼합니다", DEMO_SLUG, data, storage)
     report.page_id = str(page.id)
     return page
+
+
+async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: DemoReport) -> None:
+    """A second page, hidden by the admin with a reason: the moderation screen's hidden
+    list and the audit log start with one entry each."""
+    from mochung.adapters.storage import open_storage
+    from mochung.domain import admin as admin_rules
+    from mochung.domain import pages
+    from mochung.domain.models import Page
+
+    if await Page.exists(slug=HIDDEN_SLUG):
+        report.note("hidden page", False)
+        return
+    data = {
+        "components": [
+            {"type": "Invitation", "id": "ad", "props": {"text": "최저가 예식장 상담! 지금 바로 연락 주세요"}}
+        ]
+    }
+    async with open_storage(settings) as storage:
+        page = await pages.publish_page(couple, "예식장 특가 안내", HIDDEN_SLUG, data, storage)
+    await admin_rules.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지")
+    report.note("hidden page", True)
 
 
 async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: DemoReport) -> None:
@@ -252,7 +277,13 @@ async def _payment(settings: Settings, http: Any, couple: Any, page: Any, report
             http, sandbox_url, api_secret=sandbox_api_secret(settings), payment_id=payment.merchant_uid,
             amount=TAMPERED_AMOUNT,
         )  # fmt: skip
-        await payments.verify_payment(gateway, payment, payment.merchant_uid)
+        quiet = logging.getLogger("mochung.payments")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # the failed verification is the point here, not news
+        try:
+            await payments.verify_payment(gateway, payment, payment.merchant_uid)
+        finally:
+            quiet.setLevel(level)
     finally:
         await runner.cleanup()
     report.note("payment awaiting review", True)
@@ -269,6 +300,7 @@ def _print(settings: Settings, report: DemoReport) -> None:
         f"  admin    {report.admin_email}  password: {report.password}",
         f"  couple   {report.couple_email}  password: {report.password}",
         f"  page     {settings.base_url}/api/page/public/{report.slug}  (id {report.page_id})",
+        f"  hidden   page {HIDDEN_SLUG}, hidden by the admin (see Moderation and the audit log)",
         f"  chat     room {report.room}",
         f"  payment  a {TAMPERED_AMOUNT:,} KRW sandbox payment for the {settings.plans[0].amount:,} KRW plan, "
         "failed and flagged for review",

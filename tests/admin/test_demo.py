@@ -53,7 +53,7 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
 
     stats = await get("/api/admin/stats")
     assert stats["users"] == {"total": 2, "active": 2, "admins": 1}
-    assert stats["pages"]["published"] == 1
+    assert stats["pages"]["published"] == 1 and stats["pages"]["hidden"] == 1
     assert stats["chatsToday"] == 6  # three questions, three answers: not doubled by the second run
     assert stats["agentRuns"]["done"] == 3
     assert stats["payments"]["byStatus"]["failed"] == 1 and stats["payments"]["awaitingReview"] == 1
@@ -64,6 +64,8 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
     location = pages[0]["componentData"]["components"][3]["props"]
     assert isinstance(location["lat"], float) and isinstance(location["lng"], float)
 
+    hides = (await get("/api/admin/audit", action="page.hide"))["items"]
+    assert [e["adminEmail"] for e in hides] == [ADMIN_EMAIL]  # once, not once per run
     public = await client.get(f"/api/page/public/{DEMO_SLUG}")
     assert public.status == 200 and (await public.json())["title"] == "민준 ♥ 서연 결혼합니다"
 
