@@ -99,6 +99,7 @@ class AdminSession(Wire):
 class AdminPayment(Wire):
     id: str
     user_id: str | None = None
+    user_email: str | None = None
     page_id: str | None = None
     plan_id: str | None = None
     merchant_uid: str = ""

@@ -116,7 +116,7 @@ class PaymentsScreen(AdminScreen):
             + ("  [reverse] FLAGGED [/reverse]" if payment.flagged else ""),
             f"Merchant uid  {payment.merchant_uid}",
             f"Provider id   {payment.provider_payment_id or '–'}",
-            f"Customer      {payment.customer_name or '–'}  (user {short(payment.user_id)})",
+            f"Customer      {payment.customer_name or '–'}  ({payment.user_email or short(payment.user_id) or '–'})",
             f"Page          {short(payment.page_id) or '–'}   plan {payment.plan_id or '–'}",
             f"Paid at       {when(payment.paid_at)}",
             f"Refunded      {money(payment.refunded_amount, payment.currency)}",

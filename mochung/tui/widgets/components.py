@@ -127,6 +127,12 @@ class SuggestionChips(Horizontal):
     SuggestionChips Button {
         margin-right: 1;
         min-width: 8;
+        background: $primary-muted;
+        color: $text-primary;
+    }
+    SuggestionChips Button:hover, SuggestionChips Button:focus {
+        background: $primary;
+        color: $text;
     }
     """
 
