@@ -206,14 +206,16 @@ async def update_page(page_id: str, user: User, changes: PageChanges, storage: F
     return page
 
 
-async def delete_page(page_id: str, user: User, storage: FileStorage) -> None:
-    """Owner or admin. The snapshot goes first, so a failure leaves the page to delete again."""
+async def delete_page(page_id: str, user: User, storage: FileStorage) -> str:
+    """Owner or admin; returns the slug the page had. The snapshot goes first, so a failure
+    leaves the page to delete again."""
     page = await owned_page(page_id, user, admin_allowed=True)
     try:
         await storage.delete(page.markdown_path or snapshot_key(page))
     except StorageError as error:
         raise DependencyDown("file storage is unavailable; try again") from error
     await page.delete()
+    return page.slug
 
 
 async def public_page(slug: str) -> Page:
@@ -223,14 +225,18 @@ async def public_page(slug: str) -> Page:
     return page
 
 
-async def count_view(page: Page, visitor_id: str, now: dt.datetime | None = None) -> Page:
-    """Count one view per visitor per (Korean) day; returns the page with its current count."""
-    day = (now or dt.datetime.now(dt.UTC)).astimezone(KOREA).date()
+def view_day(now: dt.datetime | None = None) -> dt.date:
+    """The day a view counts for: a calendar day in Korea."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(KOREA).date()
+
+
+async def count_view(page_id: str, visitor_id: str, day: dt.date) -> int:
+    """Count one view per visitor per day; return the page's view count afterwards."""
     try:
         async with in_transaction() as connection:
-            await PageView.create(page=page, visitor_id=visitor_id, day=day, using_db=connection)
-            await Page.filter(id=page.id).using_db(connection).update(view_count=F("view_count") + 1)
+            await PageView.create(page_id=page_id, visitor_id=visitor_id, day=day, using_db=connection)
+            await Page.filter(id=page_id).using_db(connection).update(view_count=F("view_count") + 1)
     except IntegrityError:
         pass  # already counted today
-    await page.refresh_from_db(fields=["view_count"])
-    return page
+    counts = await Page.filter(id=page_id).values_list("view_count", flat=True)
+    return int(counts[0]) if counts else 0

@@ -14,6 +14,7 @@ from mochung.adapters.ratelimit import RateLimiter
 from mochung.adapters.storage import FileStorage
 from mochung.server.chat_services import ChatServices
 from mochung.server.evaluation_runs import Evaluations
+from mochung.server.public_pages import PublicPageCache
 from mochung.server.relay import Relay
 from mochung.settings import Settings
 from mochung.tasks.resources import RuntimeFactory
@@ -28,6 +29,7 @@ REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)  # type: ignore[type-abstract]
 STORAGE = web.AppKey("storage", FileStorage)  # type: ignore[type-abstract]  # local folder or S3 (issue 3)
+PUBLIC_PAGES = web.AppKey("public_pages", PublicPageCache)  # GET /api/page/public/:slug micro-cache
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 EVALUATIONS = web.AppKey("evaluations", Evaluations)
 # realtime chat (issue 5): the Socket.IO server, the turn hand-off, the live sockets registry
