@@ -240,6 +240,12 @@ async def test_owner_only_delete_and_admin_override(client: TestClient, api: Api
     assert (await client.delete(path, headers=owner)).status == 404
 
 
+async def test_health_reports_the_storage(client: TestClient) -> None:
+    health = await (await client.get("/api/health")).json()
+
+    assert health["services"]["storage"] == "ok"
+
+
 async def test_auth_and_bad_requests(client: TestClient, api: Api) -> None:
     _, headers = await api.user()
 

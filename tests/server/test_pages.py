@@ -225,6 +225,12 @@ async def test_public_page_counts_one_view_per_visitor_per_day(api: Api) -> None
     assert other["viewCount"] == 2
     assert other["componentData"] == page["componentData"]
 
+    # An update through this server shows at once, though the public route caches pages.
+    await client.put(f"/api/page/{page['id']}", json={"title": "새 제목", "slug": "our-big-day"}, headers=headers)
+    renamed = await (await client.get("/api/page/public/our-big-day")).json()
+    assert (renamed["title"], renamed["viewCount"]) == ("새 제목", 2)
+    assert (await client.get("/api/page/public/our-wedding")).status == 404
+
 
 async def test_public_page_hides_drafts_hidden_and_missing(api: Api) -> None:
     _, headers = await api.user()
