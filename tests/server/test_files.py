@@ -7,6 +7,7 @@ server), on top of the SQLite/PostgreSQL parametrisation of ``database_url``.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
+from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
 from tests.support import Api
@@ -270,3 +272,30 @@ async def test_local_file_route_refuses_escapes_with_the_error_shape(client: Tes
         assert response.status == 404, target
         body = await response.json()
         assert body["statusCode"] == 404 and body["error"] == "Not Found" and body["requestId"]
+
+
+async def test_storage_down_is_503_and_nothing_is_half_made(
+    aiohttp_client: Any, make_settings: Callable[..., Settings], moto: MotoServer
+) -> None:
+    # A bucket that does not exist: every write fails the way an unreachable S3 would.
+    settings = make_settings(
+        s3_bucket=unique_bucket_name("missing"),
+        s3_region=moto.region,
+        s3_endpoint_url=moto.endpoint_url,
+        s3_access_key_id=moto.access_key_id,
+        s3_secret_access_key=moto.secret_access_key,
+    )
+    client = await aiohttp_client(create_app(settings))
+    _, headers = await Api(client).user()
+
+    response = await upload(client, headers, PNG)
+    assert response.status == 503
+    body = await response.json()
+    assert body["statusCode"] == 503 and "storage" in body["message"]
+    assert moto.secret_access_key not in json.dumps(body)
+    response = await client.post("/api/page/publish", json={"title": "t", "componentData": {}}, headers=headers)
+    assert response.status == 503
+    assert await (await client.get("/api/page/my-pages", headers=headers)).json() == []
+    assert await (await client.get("/api/file/my-files", headers=headers)).json() == []
+    health = await client.get("/api/health")
+    assert health.status == 503 and (await health.json())["services"]["storage"] == "down"
