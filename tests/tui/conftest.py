@@ -38,6 +38,7 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 @dataclass
 class LiveServer:
     url: str
+    settings: Settings
     admin_id: str
     admin_token: str
 
@@ -69,7 +70,8 @@ class LiveServer:
 async def live_server(make_settings: Callable[..., Settings]) -> AsyncIterator[LiveServer]:
     from mochung.domain.users import create_admin
 
-    app = create_app(make_settings())
+    settings = make_settings()
+    app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -78,7 +80,7 @@ async def live_server(make_settings: Callable[..., Settings]) -> AsyncIterator[L
     url = f"http://127.0.0.1:{port}"
     try:
         admin, _ = await create_admin(ADMIN_EMAIL, PASSWORD, "관리자")
-        server = LiveServer(url, str(admin.id), "")
+        server = LiveServer(url, settings, str(admin.id), "")
         server.admin_token = await server.login(ADMIN_EMAIL)
         yield server
     finally:

@@ -142,11 +142,15 @@ class PaymentsScreen(AdminScreen):
         if payment.refundable <= 0 or payment.status not in ("paid", "refunded"):
             self.notify(f"Nothing to refund: this payment is {payment.status}.", severity="warning")
             return
-        body = (
-            f"Refund payment {payment.merchant_uid} of {payment.customer_name or 'unknown'}.\n"
-            f"Paid {money(payment.amount, payment.currency)}, already refunded "
-            f"{money(payment.refunded_amount, payment.currency)}: up to "
-            f"{money(payment.refundable, payment.currency)} can be refunded.\nEdit the amount for a partial refund."
+        body = "\n".join(
+            [
+                f"Payment   {payment.merchant_uid}",
+                f"Customer  {payment.customer_name or '–'}",
+                f"Paid {money(payment.amount, payment.currency)}, refunded so far "
+                f"{money(payment.refunded_amount, payment.currency)}",
+                f"Refundable now: {money(payment.refundable, payment.currency)}",
+                "Edit the amount for a partial refund.",
+            ]
         )
         self.app.push_screen(
             ConfirmScreen(
