@@ -59,6 +59,7 @@ SOCKET_HEALTH = {"status", "connections"}
 
 ISO_UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SLUG = re.compile(r"^[a-z0-9-]{3,64}$")
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 WAIT_SECONDS = 30.0
@@ -72,6 +73,7 @@ def rest_shape(body: Any, documented: set[str], where: str) -> dict[str, Any]:
     assert not missing, f"{where}: missing {sorted(missing)}; has {sorted(body)}"
     misnamed = [key for key in set(body) - documented if not CAMEL.match(key) and key not in REST_EXCEPTIONS]
     assert not misnamed, f"{where}: keys not in camelCase {misnamed}"
+    utc_times(body, *(key for key in body if key.endswith("At") and body[key] is not None))
     return body
 
 

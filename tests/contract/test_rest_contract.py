@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 from mochung.adapters.webhooks import new_webhook_secret, sign_webhook
 from mochung.settings import Settings
@@ -143,9 +144,17 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     bad_slug = await web.fails("POST", "/api/page/publish", 400, json={"title": "t", "slug": "No Spaces!"})
     assert bad_slug["details"][0]["field"] == "slug"
 
+    korean = await web.call(
+        "POST", "/api/page/publish", 201, json={"title": "우리 결혼합니다", "componentData": page_data}
+    )
+    assert c.SLUG.match(korean["slug"]), f"a Korean-only title got the slug {korean['slug']!r}"
+
     mine = await web.call("GET", "/api/page/my-pages", 200)
-    assert [p["id"] for p in mine] == [page["id"]]
-    c.rest_shape(mine[0], c.PAGE, "my-pages[]")
+    assert [p["id"] for p in mine] == [korean["id"], page["id"]], "newest first"
+    for listed in mine:
+        c.rest_shape(listed, c.PAGE, "my-pages[]")
+    snapshot = await client.get(URL(page["markdownUrl"]).path)
+    assert snapshot.status == 200 and "Minjun & Seoyeon" in await snapshot.text()
 
     public = await web.call("GET", f"/api/page/public/{slug}", 200, headers={})
     c.rest_shape(public, c.PAGE, "public page")
@@ -174,7 +183,9 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     files = await web.call("GET", "/api/file/my-files", 200)
     assert [f["id"] for f in files] == [stored["id"]]
     c.rest_shape(files[0], c.FILE, "my-files[]")
+    assert await (await client.get(URL(stored["url"]).path)).read() == png
     await web.call("DELETE", f"/api/file/{stored['id']}", 204)
+    assert (await client.get(URL(stored["url"]).path)).status == 404, "the object is removed from storage"
     assert await web.call("GET", "/api/file/my-files", 200) == []
     await web.fails("DELETE", f"/api/file/{stored['id']}", 404)
 
@@ -255,6 +266,7 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     # -- the owner deletes the page; a deactivated user's token is refused ----------------
     await web.call("DELETE", f"/api/page/{page['id']}", 204)
     await web.fails("GET", f"/api/page/{page['id']}", 404)
+    assert (await client.get(URL(page["markdownUrl"]).path)).status == 404, "the snapshot is deleted"
     await web.call("PATCH", f"/api/admin/users/{user['id']}", 200, headers=admin_headers, json={"isActive": False})
     await web.fails("GET", "/api/auth/profile", 401)
 
@@ -392,3 +404,72 @@ async def test_errors_outside_the_handlers_are_the_json_error_body(client: TestC
     response = await client.post("/api/invitation/validate", json={"code": "NOPE"})
     await c.expect_error(response, 429, "validate, 4th time")
     assert int(response.headers["Retry-After"]) > 0
+
+
+# ---- known gaps between PROTOCOL.md and the server: strict xfails, so a fix flips them ----
+
+
+async def audit_targets(client: TestClient, headers: dict[str, str]) -> list[str]:
+    body = await c.expect(await client.get("/api/admin/audit?limit=200", headers=headers), 200, "audit")
+    return [entry["target"] for entry in body["items"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PROTOCOL.md: every state-changing admin call writes an audit entry; "
+    "POST /api/invitation/create writes none (mochung/domain/invitations.py create_invitation)",
+)
+async def test_creating_an_invitation_code_is_audited(client: TestClient, api: Api) -> None:
+    _, admin_headers = await api.admin()
+    body = {"code": f"AUDIT-{uuid.uuid4().hex[:6]}", "maxUses": 1}
+    created = await c.expect(
+        await client.post("/api/invitation/create", json=body, headers=admin_headers), 201, "invitation create"
+    )
+    targets = await audit_targets(client, admin_headers)
+    assert any(created["id"] in target or created["code"] in target for target in targets), targets
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PROTOCOL.md: every state-changing admin call writes an audit entry; an admin's "
+    "DELETE /api/page/:id and DELETE /api/file/:id of another user's object write none "
+    "(mochung/domain/pages.py delete_page, mochung/domain/files.py delete_file)",
+)
+async def test_an_admin_deleting_a_users_page_and_file_is_audited(client: TestClient, api: Api) -> None:
+    _, owner = await api.user()
+    _, admin_headers = await api.admin()
+    page = await c.expect(await client.post("/api/page/publish", json={"title": "t"}, headers=owner), 201, "publish")
+    form = upload_form(tiny_png(), "a.png", "image/png")
+    stored = await c.expect(await client.post("/api/file/upload", data=form, headers=owner), 201, "upload")
+    await c.expect(await client.delete(f"/api/page/{page['id']}", headers=admin_headers), 204, "admin deletes page")
+    await c.expect(await client.delete(f"/api/file/{stored['id']}", headers=admin_headers), 204, "admin deletes file")
+    targets = await audit_targets(client, admin_headers)
+    assert any(page["id"] in target for target in targets), targets
+    assert any(stored["id"] in target for target in targets), targets
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SQLite (embedded mode): a request that reads then writes in one transaction while the "
+    "in-process worker stores a chat turn fails with 'database is locked' and answers 500 "
+    "(deferred BEGIN under WAL; mochung/domain/db.py, e.g. mochung/domain/admin.py hide_page)",
+)
+async def test_writes_succeed_while_the_agents_answer(client: TestClient, api: Api, settings: Settings) -> None:
+    if not settings.uses_sqlite:
+        pytest.skip("an SQLite defect; PostgreSQL takes row locks")
+    _, owner = await api.user()
+    _, admin_headers = await api.admin()
+    page = await c.expect(await client.post("/api/page/publish", json={"title": "t"}, headers=owner), 201, "publish")
+    statuses: list[int] = []
+    turns: list[str] = []
+    for _ in range(6):
+        chat = {"message": "예식은 2027년 5월 1일 오후 1시예요", "session_id": str(uuid.uuid4())}
+        accepted = await c.expect(await client.post("/api/agent/chat", json=chat, headers=admin_headers), 202, "chat")
+        turns.append(accepted["message_id"])
+        for _ in range(5):  # the admin moderates while the agents answer
+            hide = await client.post(f"/api/admin/pages/{page['id']}/hide", json={"reason": "x"}, headers=admin_headers)
+            unhide = await client.post(f"/api/admin/pages/{page['id']}/unhide", headers=admin_headers)
+            statuses += [hide.status, unhide.status]
+    for turn in turns:
+        await c.turn_finished(turn)
+    assert set(statuses) == {200}, statuses
