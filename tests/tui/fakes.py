@@ -121,6 +121,7 @@ SESSIONS = [
 PAYMENTS = [
     AdminPayment(
         id="pay1",
+        user_email="bride@example.com",
         merchant_uid="mochung-0001",
         amount=29900,
         customer_name="김신부",

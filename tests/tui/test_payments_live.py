@@ -101,3 +101,42 @@ async def test_read_only_refuses_a_refund(live_server: LiveServer, tmp_path: Pat
             refused = error
         assert refused is not None and "read-only" in refused.message
     assert (await admin_view(live_server, payment["id"]))["status"] == "paid"
+
+
+async def test_review_a_flagged_payment(live_server: LiveServer, tmp_path: Path) -> None:
+    user_id, token = await live_server.register("tampered@example.com")
+    page = await Page.create(user_id=user_id, title="청첩장", slug="tampered-tui")
+    body = {"amount": 9900, "pageId": str(page.id), "customerName": "이신랑"}
+    created = await live_server.call("POST", "/api/payment/create", token=token, json=body)
+    async with aiohttp.ClientSession() as http:  # the customer's browser pays less than the price
+        await complete_sandbox_payment(
+            http,
+            live_server.url + SANDBOX_MOUNT_PATH,
+            api_secret=sandbox_api_secret(live_server.settings),
+            payment_id=created["merchantUid"],
+            amount=990,
+        )
+    flagged = await admin_view(live_server, created["id"])
+    assert flagged["flagged"] is True
+
+    app = AdminApp(HttpAdminApi(live_server.url), TokenStore(tmp_path / "tokens.json"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await log_in(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot)
+        await pilot.click("#flagged")
+        await settle(app, pilot)
+        table = app.screen.query_one("#payments", DataTable)
+        assert len(table_rows(table)) == 1 and "⚑ awaiting" in table_rows(table)[0]
+        table.focus()
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert "Reject the flagged payment" in visible_text(app.screen.query_one("#dialog-body", Static))
+        assert "₩9,900" in visible_text(app.screen.query_one("#dialog-body", Static))
+        app.screen.query_one("#reason", Input).value = "paid 990 instead of 9,900"
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert "⚑ reject" in table_rows(table)[0]
+    after = await admin_view(live_server, created["id"])
+    assert after["reviewDecision"] == "reject" and after["reviewNote"] == "paid 990 instead of 9,900"
