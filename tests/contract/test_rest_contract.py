@@ -207,6 +207,10 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     )
     c.rest_shape(verified, c.PAYMENT, "verify")
     assert verified["status"] == "paid"
+    again = await web.call(
+        "POST", "/api/payment/verify", 200, json={"paymentId": created["id"], "impUid": created["merchantUid"]}
+    )
+    assert (again["id"], again["status"]) == (created["id"], "paid"), "verify is idempotent"
 
     tampered = await web.call("POST", "/api/payment/create", 201, json=order)
     portone.paid(tampered["merchantUid"], tampered["amount"] // 10)
@@ -319,7 +323,10 @@ async def walk_admin_routes(
     chats = await get_list(f"/api/admin/chats?sessionId={session_id}")
     assert chats and chats[-1]["role"] == "user"
     await web.call("POST", f"/api/admin/chats/{chats[-1]['id']}/hide", 200, headers=headers, json=hide)
-    assert session_id in [s["id"] for s in await get_list("/api/admin/sessions")]
+    sessions = await get_list("/api/admin/sessions")
+    assert session_id in [s["id"] for s in sessions]
+    for session in sessions:
+        c.rest_shape(session, {"id", "lastActivityAt", "liveSockets"}, "sessions items[]")
 
     assert payment["id"] in [p["id"] for p in await get_list("/api/admin/payments?status=paid")]
     refund = {"reason": "고객 요청", "amount": 1000}

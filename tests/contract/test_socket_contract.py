@@ -58,7 +58,9 @@ async def test_a_bad_token_is_refused_with_unauthorized(sockets: Callable[[str],
 
 
 @pytest.mark.parametrize("style", STYLES)
-async def test_every_event_of_a_chat_turn_has_protocol_keys(sockets: Callable[[str], ChatClient], style: str) -> None:
+async def test_every_event_of_a_chat_turn_has_protocol_keys(
+    client: TestClient, sockets: Callable[[str], ChatClient], style: str
+) -> None:
     user_id, token = await make_user()
     room = new_room()
     chat = sockets(style)
@@ -119,10 +121,13 @@ async def test_every_event_of_a_chat_turn_has_protocol_keys(sockets: Callable[[s
     await chat.settle()
     await chat.close()
 
-    # a fresh connection gets the room's history, oldest first
+    # a fresh connection gets the room's history, oldest first; wedding_id names the page
+    page = await client.post("/api/page/publish", json={"title": "t"}, headers={"Authorization": f"Bearer {token}"})
+    page_id = (await page.json())["id"]
     again = sockets(style)
     await again.connect(token)
-    await again.join(room, user_id)
+    info = await again.join(room, user_id, wedding_id=page_id)
+    assert c.socket_shape(info, c.SESSION_INFO, "session-info") == {"session_id": session_id, "wedding_id": page_id}
     history = again.events["roomHistory"][0]
     assert [(m["role"], m["message_id"]) for m in history][:2] == [("user", message_id), ("assistant", message_id)]
     for item in history:
