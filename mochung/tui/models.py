@@ -144,6 +144,9 @@ class EvaluationCase(Wire):
 
     id: str = ""
     name: str | None = None
+    query: str | None = None
+    category: str | None = None
+    answer: str | None = None
     passed: bool | None = None
     score: float | None = None
     trajectory: list[Any] = Field(default_factory=list)
@@ -163,6 +166,13 @@ class EvaluationCase(Wire):
             data["trajectory"] = []
         if not isinstance(data.get("failures"), list):
             data["failures"] = [data["failures"]] if data.get("failures") else []
+        # the agents' runner reports checks: [{name, passed, detail}]; the failed ones say why
+        for check in data.get("checks") or []:
+            if isinstance(check, dict) and check.get("passed") is False:
+                detail = f": {check['detail']}" if check.get("detail") else ""
+                data["failures"].append(f"{check.get('name', 'check')}{detail}")
+        if data.get("error"):
+            data["failures"].append(f"error: {data['error']}")
         return cls.model_validate(data)
 
     @property
@@ -178,6 +188,7 @@ class EvaluationResult(Wire):
     status: str = "done"
     error: str | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
+    progress: dict[str, Any] = Field(default_factory=dict)
     cases: list[Any] = Field(default_factory=list)
     started_at: str | None = None
     finished_at: str | None = None
@@ -185,6 +196,12 @@ class EvaluationResult(Wire):
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def done_total(self) -> tuple[int, int | None]:
+        """Cases finished so far and how many there are (``None`` while unknown)."""
+        done, total = self.progress.get("done"), self.progress.get("total")
+        return (done if isinstance(done, int) else 0), (total if isinstance(total, int) and total > 0 else None)
 
     def case_results(self) -> list[EvaluationCase]:
         return [EvaluationCase.read(raw) for raw in self.cases]

@@ -72,7 +72,7 @@ class EvaluationScreen(AdminScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#cases", DataTable).add_columns("Case", "Result", "Score", "Steps", "Why")
+        self.query_one("#cases", DataTable).add_columns("Case", "Category", "Result", "Steps", "Why")
         self.query_one("#progress", ProgressBar).display = False
 
     def on_screen_resume(self) -> None:
@@ -133,7 +133,11 @@ class EvaluationScreen(AdminScreen):
         if message.dataset != self.dataset:
             return
         result = message.result
-        self.query_one("#progress", ProgressBar).display = bool(result and result.running)
+        progress = self.query_one("#progress", ProgressBar)
+        progress.display = bool(result and result.running)
+        if result is not None and result.running:
+            done, total = result.done_total
+            progress.update(total=total, progress=done)
         table = self.query_one("#cases", DataTable)
         table.clear()
         self.cases = {}
@@ -148,8 +152,7 @@ class EvaluationScreen(AdminScreen):
             self.cases[key] = case
             verdict = "–" if case.passed is None else "[green]PASS[/]" if case.passed else "[red]FAIL[/]"
             why = "; ".join(str(f) for f in case.failures)[:60]
-            score = "" if case.score is None else number(case.score)
-            table.add_row(case.label, verdict, score, str(len(case.trajectory)), why, key=key)
+            table.add_row(case.label, case.category or "", verdict, str(len(case.trajectory)), why, key=key)
 
     @staticmethod
     def _summary(result: EvaluationResult) -> str:
@@ -169,5 +172,7 @@ class EvaluationScreen(AdminScreen):
             return
         steps = [f"{number + 1:>2}. {describe_step(step)}" for number, step in enumerate(case.trajectory)]
         failures = [f"   ✗ {failure}" for failure in case.failures]
-        text = "\n".join(steps + failures) or "no steps recorded"
+        asked = [f"Q: {case.query}"] if case.query else []
+        answered = [f"A: {case.answer}"] if case.answer else []
+        text = "\n".join(asked + (steps or ["no steps recorded"]) + answered + failures)
         self.query_one("#trajectory", Static).update(text.replace("[", r"\["))
