@@ -88,7 +88,14 @@ async def test_every_event_of_a_chat_turn_has_protocol_keys(
     mine = (await watcher.wait_for("newMessage", message_id=message_id, role="user"))[0]
     assert check_new_message(mine, "newMessage (user)")["content"] == "안녕하세요, 청첩장을 만들고 싶어요"
 
-    answers = await chat.answer(message_id)
+    # the offline agents greet with text, then suggestions as a component
+    suggested = (await chat.wait_for("newMessage", message_id=message_id, type="component"))[0]
+    c.socket_shape(suggested["component"], {"type", "props"}, "newMessage.component")
+    assert suggested["component"]["type"] == "AgentSuggestMessage"
+    for suggestion in suggested["component"]["props"]["suggestions"]:
+        assert set(suggestion) == {"displayText", "value"}, suggestion
+    answers = await chat.answer(message_id, count=2)
+    assert [a["type"] for a in answers] == ["text", "component"]
     for answer in answers:
         check_new_message(answer, "newMessage (assistant)")
         assert answer["session_id"] == session_id
@@ -100,7 +107,7 @@ async def test_every_event_of_a_chat_turn_has_protocol_keys(
     assert not [m for m in chat.events["newMessage"] if m["role"] == "user"], "the sender gets its own message back"
 
     # a clicked suggestion is a turn like a chat-message
-    suggestion = {"displayText": "예식 날짜", "value": "예식 날짜를 알려 주세요"}
+    suggestion = suggested["component"]["props"]["suggestions"][0]
     await chat.emit("component-message", {"component": suggestion, "session_id": session_id})
     second = (await chat.wait_for("message-accepted", count=2))[1]
     c.socket_shape(second, c.MESSAGE_ACCEPTED, "message-accepted (component-message)")
