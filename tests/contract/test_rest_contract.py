@@ -286,6 +286,13 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     assert document["openapi"].startswith("3.1")
     listed = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert not PROTOCOL_ROUTES - listed, f"not in /api/openapi.json: {sorted(PROTOCOL_ROUTES - listed)}"
+    for (method, path), status in PROTOCOL_SUCCESS.items():
+        documented = document["paths"][path][method.lower()]["responses"]
+        assert str(status) in documented, f"/api/openapi.json: {method} {path} does not document {status}"
+    schemas = document["components"]["schemas"]
+    described = {name: set(schema.get("properties", {})) for name, schema in schemas.items()}
+    for shape, what in ((c.PAGE, "PageResponse"), (c.FILE, "files"), (c.PAYMENT, "payments"), (c.ERROR, "errors")):
+        assert any(shape <= properties for properties in described.values()), f"no schema describes {what}"
     docs = await client.get("/api/docs")
     assert docs.status == 200 and docs.content_type == "text/html"
 
@@ -353,6 +360,17 @@ async def walk_admin_routes(
     assert {"page.hide", "page.unhide", "chat.hide", "evaluation.run"} <= actions, actions
 
 
+# The success codes PROTOCOL.md names other than 200.
+PROTOCOL_SUCCESS = {
+    ("POST", "/api/auth/register"): 201,
+    ("POST", "/api/page/publish"): 201,
+    ("DELETE", "/api/page/{id}"): 204,
+    ("POST", "/api/file/upload"): 201,
+    ("DELETE", "/api/file/{id}"): 204,
+    ("POST", "/api/payment/create"): 201,
+    ("POST", "/api/invitation/create"): 201,
+    ("POST", "/api/agent/chat"): 202,
+}
 PROTOCOL_ROUTES = {
     ("POST", "/api/auth/register"),
     ("POST", "/api/auth/login"),

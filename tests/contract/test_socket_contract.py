@@ -141,3 +141,21 @@ async def test_every_event_of_a_chat_turn_has_protocol_keys(
         c.socket_shape(item, c.HISTORY_ITEM, "roomHistory[]")
         assert c.ISO_UTC_Z.match(item["created_at"]), item["created_at"]
     assert [m["created_at"] for m in history] == sorted(m["created_at"] for m in history)
+
+
+@pytest.mark.parametrize("style", STYLES)
+async def test_a_browser_starting_with_long_polling_connects(sockets: Callable[[str], ChatClient], style: str) -> None:
+    """socket.io-client starts with HTTP long-polling from the frontend's origin, then upgrades."""
+    _, token = await make_user()
+    chat = sockets(style)
+    await chat.sio.connect(
+        chat.base_url,
+        auth={"token": token},
+        headers={"Origin": "http://localhost:3000"},
+        namespaces=[chat.namespace],
+        socketio_path="chat" if style == "path" else "socket.io",
+        transports=["polling", "websocket"],
+        wait_timeout=10,
+    )
+    await chat.emit("health")
+    c.socket_shape((await chat.wait_for("health"))[0], c.SOCKET_HEALTH, "health")
