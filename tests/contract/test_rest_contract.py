@@ -169,6 +169,8 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     updated = await web.call("PUT", f"/api/page/{page['id']}", 200, json={"title": "민준 ♥ 서연 결혼합니다"})
     c.rest_shape(updated, c.PAGE, "update page")
     assert (updated["version"], updated["title"]) == (2, "민준 ♥ 서연 결혼합니다")
+    guest_view = await web.call("GET", f"/api/page/public/{slug}", 200, headers={})
+    assert (guest_view["title"], guest_view["version"]) == (updated["title"], 2), "guests see the update"
 
     # -- files -------------------------------------------------------------------------
     png = tiny_png()
