@@ -1,7 +1,8 @@
 """Upload, list and delete files over HTTP, on each database and with each storage.
 
-``settings`` is overridden here: every test runs with the local folder and with S3 (moto's
-server), on top of the SQLite/PostgreSQL parametrisation of ``database_url``.
+``settings`` is overridden here: the tests marked BOTH_STORAGES run with the local folder
+and with S3 (moto's server), on top of the SQLite/PostgreSQL parametrisation of
+``database_url``; the others, about rules that do not depend on the storage, use the folder.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiobotocore.session import AioSession, get_session
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from yarl import URL
@@ -37,12 +39,23 @@ def moto() -> Iterator[MotoServer]:
         yield server
 
 
-@pytest.fixture(params=["local", "s3"])
-def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings], moto: MotoServer) -> Settings:
-    if request.param == "local":
+@pytest.fixture(scope="module")
+def botocore_session() -> AioSession:
+    return get_session()  # shared: botocore loads its S3 model once for the module
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    moto: MotoServer,
+    botocore_session: AioSession,
+) -> Settings:
+    """Local storage, or S3 on moto for the tests marked with BOTH_STORAGES."""
+    if getattr(request, "param", "local") == "local":
         return make_settings()
     bucket = unique_bucket_name("files")
-    asyncio.run(create_bucket(moto, bucket))
+    asyncio.run(create_bucket(moto, bucket, botocore_session))
     return make_settings(
         s3_bucket=bucket,
         s3_region=moto.region,
@@ -50,6 +63,9 @@ def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settin
         s3_access_key_id=moto.access_key_id,
         s3_secret_access_key=moto.secret_access_key,
     )
+
+
+BOTH_STORAGES = pytest.mark.parametrize("settings", ["local", "s3"], indirect=True)
 
 
 def form(data: bytes, filename: str = "photo.png", content_type: str = "image/png", field: str = "file") -> FormData:
@@ -71,6 +87,7 @@ async def fetch(client: TestClient, url: str) -> tuple[int, str, bytes]:
         return response.status, response.headers.get("Content-Type", ""), await response.read()
 
 
+@BOTH_STORAGES
 async def test_upload_list_fetch_delete(client: TestClient, api: Api) -> None:
     user, headers = await api.user()
 
@@ -95,6 +112,7 @@ async def test_upload_list_fetch_delete(client: TestClient, api: Api) -> None:
     assert status in (403, 404)  # the object is gone (S3 says 403 or 404 depending on rights)
 
 
+@BOTH_STORAGES
 async def test_every_accepted_type_is_recognised_from_its_bytes(client: TestClient, api: Api) -> None:
     _, headers = await api.user()
 
@@ -106,6 +124,7 @@ async def test_every_accepted_type_is_recognised_from_its_bytes(client: TestClie
         assert (await fetch(client, created["url"]))[1] == mime_type
 
 
+@BOTH_STORAGES
 async def test_a_png_named_pdf_is_stored_as_png(client: TestClient, api: Api) -> None:
     _, headers = await api.user()
 
@@ -135,6 +154,7 @@ async def test_anything_else_is_415(client: TestClient, api: Api) -> None:
     assert await (await client.get("/api/file/my-files", headers=headers)).json() == []
 
 
+@BOTH_STORAGES
 async def test_an_11_mib_upload_is_refused_and_nothing_is_kept(
     client: TestClient, api: Api, settings: Settings
 ) -> None:
@@ -242,6 +262,7 @@ async def test_owner_only_delete_and_admin_override(client: TestClient, api: Api
     assert (await client.delete(path, headers=owner)).status == 404
 
 
+@BOTH_STORAGES
 async def test_health_reports_the_storage(client: TestClient) -> None:
     health = await (await client.get("/api/health")).json()
 
@@ -260,6 +281,7 @@ async def test_auth_and_bad_requests(client: TestClient, api: Api) -> None:
     assert "'file'" in (await response.json())["message"]
 
 
+@BOTH_STORAGES
 async def test_local_file_route_refuses_escapes_with_the_error_shape(client: TestClient, settings: Settings) -> None:
     if settings.uses_s3:
         assert (await client.get("/files/files/x.png")).status == 404  # nothing is served locally in S3 mode
