@@ -151,31 +151,33 @@ async def chat_load(url: str, sessions: int, turns: int) -> tuple[list[float], l
     return accepts, answers, elapsed, errors
 
 
-def start_mochung(mode: str, workdir: Path, sessions: int, worker_processes: int) -> tuple[str, Stack]:
-    limits = {"MOCHUNG_CHAT_MESSAGES_PER_MINUTE": "100000", "MOCHUNG_LOG_LEVEL": "WARNING"}
+LIMITS = {"MOCHUNG_CHAT_MESSAGES_PER_MINUTE": "100000"}
+
+
+def make_stack(mode: str, workdir: Path) -> Stack:
     if mode == "embedded":
-        stack = Stack(workdir, "", "")
-        base = stack.env(**limits)
-        for name in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET"):
-            base.pop(name)
-        port = free_port()
-        process = Process("serve", [sys.executable, "-m", "mochung", "serve", "--port", str(port)], base, workdir)
-        stack.processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        stack.wait_healthy(url, process)
-        return url, stack
+        return Stack(workdir, "", "", **LIMITS)
     database_url = os.environ.get("MOCHUNG_BENCH_DATABASE_URL")
     redis_url = os.environ.get("MOCHUNG_BENCH_REDIS_URL")
     if not database_url or not redis_url:
         raise SystemExit("distributed mode needs MOCHUNG_BENCH_DATABASE_URL and MOCHUNG_BENCH_REDIS_URL")
-    stack = Stack(workdir, database_url, redis_url, **limits)
+    return Stack(workdir, database_url, redis_url, **LIMITS)
+
+
+def start_mochung(stack: Stack, mode: str, worker_processes: int) -> str:
+    if mode == "embedded":  # nothing configured: SQLite, in-process worker, generated secret
+        env = stack.env()
+        for name in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET"):
+            env.pop(name)
+        port = free_port()
+        command = [sys.executable, "-m", "mochung", "serve", "--port", str(port)]
+        process = Process("serve", command, env, stack.workdir)
+        stack.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        stack.wait_healthy(url, process)
+        return url
     stack.migrate()
-    url, serve = stack.start_serve("serve")
-    workers = [stack.start_worker(f"worker-{index}") for index in range(worker_processes)]
-    stack.wait_healthy(url, serve)
-    for worker in workers:
-        stack.wait_worker(worker)
-    return url, stack
+    return stack.up(web=1, workers=worker_processes)[0]
 
 
 async def main() -> None:
@@ -196,8 +198,9 @@ async def main() -> None:
             echo_latencies = await echo_round_trips(echo_url, args.sessions, args.turns)
         finally:
             echo.stop()
-        url, stack = start_mochung(args.mode, workdir, args.sessions, args.workers)
+        stack = make_stack(args.mode, workdir)
         try:
+            url = start_mochung(stack, args.mode, args.workers)
             accepts, answers, elapsed, errors = await chat_load(url, args.sessions, args.turns)
         finally:
             stack.stop()

@@ -40,6 +40,7 @@ from mochung.tasks.resources import ChatWorkerResources
 
 log = logging.getLogger("mochung.worker")
 CANCEL_POLL_SECONDS = 0.2
+STOP_GRACE_SECONDS = 5.0
 ACTOR_OPTIONS: dict[str, Any] = {
     # Errors inside a turn are reported to the client and end the run; a retry is only
     # for failures around it (database briefly down), soon and a few times.
@@ -181,26 +182,32 @@ async def _stream(
             log.exception("agent turn %s failed", message_id)
             outcome.error = f"the agent failed ({type(error).__name__})"
 
-    async def watch_cancel() -> None:
-        while True:
+    finished = asyncio.Event()
+
+    async def watch_cancel() -> bool:
+        # Stops on ``finished`` rather than by being cancelled: a cancel that lands inside
+        # a Redis call can come out as a TimeoutError and be swallowed (seen under load).
+        while not finished.is_set():
             try:
                 if await turns.cancel_requested(message_id):
-                    return
+                    return True
             except Exception as error:  # Redis hiccup: keep the turn going, look again soon
                 log.warning("cannot read the cancel flag of %s: %s", message_id, type(error).__name__)
-            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), CANCEL_POLL_SECONDS)
+        return False
 
     consumer = asyncio.create_task(consume())
     watcher = asyncio.create_task(watch_cancel())
     try:
         await asyncio.wait({consumer, watcher}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (consumer, watcher):
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-    return watcher.done() and not watcher.cancelled()
+        finished.set()
+        if not consumer.done():
+            consumer.cancel()
+        # Bounded: a task that swallows its cancellation must not hold the actor forever.
+        await asyncio.wait({consumer, watcher}, timeout=STOP_GRACE_SECONDS)
+    return watcher.done() and not watcher.cancelled() and watcher.exception() is None and watcher.result()
 
 
 async def _end(

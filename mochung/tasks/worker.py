@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +100,13 @@ def run_workers(settings: Settings, processes: int, threads: int) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    for child in children:
-        child.join()
-    failed = [child.exitcode for child in children if child.exitcode not in (0, -signal.SIGTERM)]
-    return 1 if failed and not stopping.is_set() else 0
+    # One child failing (bad settings, database unreachable) stops the whole group: a
+    # supervisor (systemd, Procfile runner) then sees the failure and restarts it.
+    while any(child.is_alive() for child in children):
+        failed = [child for child in children if child.exitcode not in (None, 0, -signal.SIGTERM)]
+        if failed and not stopping.is_set():
+            log.error("a worker process exited with %s; stopping the others", failed[0].exitcode)
+            forward(signal.SIGTERM, None)
+        time.sleep(0.2)
+    failed_codes = [child.exitcode for child in children if child.exitcode not in (0, -signal.SIGTERM)]
+    return 1 if failed_codes else 0
