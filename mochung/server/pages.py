@@ -203,7 +203,7 @@ async def get_page(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     user = await current_user(request)
     page_id = path_uuid(request)
-    await pages.owned_page(page_id, user, admin_allowed=False)  # 404 before judging the body (no oracle)
+    before = await pages.owned_page(page_id, user, admin_allowed=False)  # 404 before judging the body
     body = await read_body(request, UpdateBody)
     changes = pages.PageChanges(
         title=pages.check_title(body.title) if body.title is not None else None,
@@ -212,7 +212,6 @@ async def update(request: web.Request) -> web.Response:
         is_published=body.is_published,
     )
     storage = request.app[keys.STORAGE]
-    before = await pages.owned_page(page_id, user, admin_allowed=False)
     page = await pages.update_page(page_id, user, changes, storage)
     request.app[keys.PUBLIC_PAGES].forget(before.slug, page.slug)
     return respond(await _response(page, storage))
