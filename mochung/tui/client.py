@@ -294,7 +294,8 @@ class SocketChatLink:
         self._url = base_url
         self._token = token
         self._read_only = read_only
-        self._sio = socketio.AsyncClient(reconnection=True, reconnection_attempts=5)
+        # no silent reconnection: the screen says the link dropped and the admin picks the room again
+        self._sio = socketio.AsyncClient(reconnection=False)
 
     async def connect(self, sink: EventSink) -> None:
         for name in self.EVENTS:
