@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -32,10 +33,18 @@ def connection_label(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgres"
 
 
+def _connection(url: str) -> str | dict[str, Any]:
+    if not url.startswith("sqlite"):
+        return url
+    expanded = expand_db_url(url)
+    expanded["engine"] = "mochung.domain.sqlite_engine"
+    return expanded
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
     label = connection_label(url)
     return {
-        "connections": {label: url},
+        "connections": {label: _connection(url)},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -55,7 +64,8 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 def _executor(context: TortoiseContext) -> MigrationExecutor:
     client = context.db()
-    return MigrationExecutor(client, tortoise_config(client.connection_name)["apps"])
+    apps = tortoise_config("sqlite://:memory:" if client.connection_name == "sqlite" else "postgres://")["apps"]
+    return MigrationExecutor(client, apps)
 
 
 async def unapplied_migrations(context: TortoiseContext) -> list[str]:

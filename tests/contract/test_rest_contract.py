@@ -475,12 +475,6 @@ async def test_an_admin_deleting_a_users_page_and_file_is_audited(client: TestCl
     assert any(stored["id"] in target for target in targets), targets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite (embedded mode): a request that reads then writes in one transaction while the "
-    "in-process worker stores a chat turn fails with 'database is locked' and answers 500 "
-    "(deferred BEGIN under WAL; mochung/domain/db.py, e.g. mochung/domain/admin.py hide_page)",
-)
 async def test_writes_succeed_while_the_agents_answer(client: TestClient, api: Api, settings: Settings) -> None:
     if not settings.uses_sqlite:
         pytest.skip("an SQLite defect; PostgreSQL takes row locks")
