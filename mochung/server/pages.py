@@ -12,9 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from mochung.adapters.storage import FileStorage
-from mochung.agents.components import PROPS_BY_TYPE, ComponentError, parse_page_components
 from mochung.domain import pages
-from mochung.domain.errors import Invalid
+from mochung.domain.components import check_components
 from mochung.domain.models import Page
 from mochung.server import keys
 from mochung.server.auth import current_user
@@ -78,16 +77,7 @@ def _component_data(data: ComponentData) -> dict[str, Any]:
     """
     raw = data.model_dump(mode="json")
     pages.check_component_data_size(raw)
-    try:
-        parsed = parse_page_components(raw)
-    except ComponentError as error:
-        raise Invalid(f"componentData: {error.message}", field="componentData") from None
-    components = []
-    for original, checked in zip(raw["components"], parsed, strict=True):
-        component = {**original, "props": checked["props"] if original["type"] in PROPS_BY_TYPE else original["props"]}
-        component["id"] = original.get("id") or uuid.uuid4().hex[:12]
-        components.append(component)
-    return {**raw, "components": components}
+    return {**raw, "components": check_components(raw["components"])}
 
 
 async def _response(page: Page, storage: FileStorage) -> PageResponse:
