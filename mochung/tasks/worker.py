@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -78,7 +79,11 @@ def serve_worker(settings: Settings, threads: int) -> None:
 
 
 def _child(settings: Settings, threads: int) -> None:
-    serve_worker(settings, threads)
+    try:
+        serve_worker(settings, threads)
+    except Exception as error:  # one readable line, like the parent's `run_or_fail`
+        print(f"error: {getattr(error, 'message', None) or error}", file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def run_workers(settings: Settings, processes: int, threads: int) -> int:
