@@ -26,7 +26,7 @@ CHUNK_BYTES = 64 * 1024
 MULTIPART_SLACK = 16 * 1024
 
 
-class FileResponse(WireModel):
+class UploadedFile(WireModel):
     id: str
     filename: str
     url: str
@@ -58,8 +58,8 @@ def attach(app: web.Application) -> None:
     app.router.add_routes(routes)
 
 
-async def _file_response(stored: StoredFile, storage: FileStorage) -> FileResponse:
-    return FileResponse(
+async def _file_response(stored: StoredFile, storage: FileStorage) -> UploadedFile:
+    return UploadedFile(
         id=str(stored.id),
         filename=stored.filename,
         url=await storage.url(stored.key),
@@ -100,7 +100,7 @@ def _client_filename(part: BodyPartReader) -> str | None:
     summary="Upload a photo or PDF (JPEG, PNG, WebP, PDF; at most 10 MiB)",
     tag="files",
     auth="user",
-    response=FileResponse,
+    response=UploadedFile,
     status=201,
     errors=(400, 413, 415, 503),
     extra={
@@ -157,7 +157,7 @@ async def upload(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/file/my-files")
-@endpoint(summary="My uploaded files, newest first", tag="files", auth="user", response=list[FileResponse])
+@endpoint(summary="My uploaded files, newest first", tag="files", auth="user", response=list[UploadedFile])
 async def my_files(request: web.Request) -> web.Response:
     user = await current_user(request)
     storage = request.app[keys.STORAGE]
