@@ -306,6 +306,8 @@ class SocketChatLink:
                 self._url, auth={"token": self._token}, namespaces=[self.NAMESPACE], wait_timeout=10
             )
         except socketio.exceptions.ConnectionError as error:
+            if "Unauthorized" in str(error):  # the gateway's refusal of a bad or expired token
+                raise ApiError(401, "Unauthorized") from None
             raise NetworkError(f"live chat unavailable: {error}") from None
 
     @staticmethod

@@ -111,3 +111,38 @@ async def test_live_chat_streams_the_answer_to_a_test_message(live_server: LiveS
         assert [b.text for b in bubbles(log, "user")] == ["안녕하세요, 청첩장을 만들고 싶어요"]
         shown = next(bubble for bubble in answers if bubble.text == stored[0].content)
         assert "agent" in visible_text(shown) and stored[0].content[:10] in visible_text(shown)
+
+
+async def test_watching_a_users_room_shows_their_turn_live(live_server: LiveServer, tmp_path: Path) -> None:
+    user_id, token = await live_server.register("groom@example.com")
+    couple = ChatClient(live_server.url, "namespace")
+    try:
+        await couple.connect(token)
+        info = await couple.join("room-groom", user_id)
+        app = make_app(live_server, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await log_in(app, pilot)
+            await pilot.press("4")
+            await settle(app, pilot)
+            sessions = app.screen.query_one("#sessions", DataTable)
+            assert table_rows(sessions)[0].startswith("room-groom | groom@example.com")
+            await pilot.press("enter")  # watch the highlighted session
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.session_id == info["session_id"], "joining the couple's room")
+            assert "watching: room-groom" in visible_text(screen.query_one("#room-title", Static))
+            assert screen.query_one("#chat-input", Input).disabled  # an admin watches, it does not talk here
+
+            message_id = await couple.send(info["session_id"], "room-groom", user_id, "예식 날짜는 5월 15일이에요")
+            answers = await couple.answer(message_id)
+            log = screen.query_one("#chat-log", ChatLog)
+
+            def seen() -> bool:
+                if answers[0]["type"] == "component":  # shown as a card or chips, not as a bubble
+                    return bool(log.query("ComponentCard, SuggestionChips"))
+                return answers[0]["content"] in [bubble.text for bubble in bubbles(log, "assistant")]
+
+            await wait_until(pilot, seen, "the couple's answer in the admin's chat log")
+            assert [b.text for b in bubbles(log, "user")] == ["예식 날짜는 5월 15일이에요"]
+    finally:
+        await couple.close()

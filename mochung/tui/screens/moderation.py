@@ -34,18 +34,21 @@ class ModerationScreen(AdminScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "hide", "Hide"),
         Binding("u", "unhide", "Unhide"),
+        Binding("n", "more", "More"),
         Binding("r", "reload", "Refresh"),
     ]
 
     class PagesLoaded(Message):
-        def __init__(self, listing: Listing[AdminPage]) -> None:
+        def __init__(self, listing: Listing[AdminPage], append: bool) -> None:
             super().__init__()
             self.listing = listing
+            self.append = append
 
     class ChatsLoaded(Message):
-        def __init__(self, listing: Listing[AdminChat]) -> None:
+        def __init__(self, listing: Listing[AdminChat], append: bool) -> None:
             super().__init__()
             self.listing = listing
+            self.append = append
 
     class ContextLoaded(Message):
         def __init__(self, chat: AdminChat, neighbours: list[AdminChat]) -> None:
@@ -57,7 +60,8 @@ class ModerationScreen(AdminScreen):
         super().__init__()
         self.pages: dict[str, AdminPage] = {}
         self.chats: dict[str, AdminChat] = {}
-        self.active_table = "pages"  # the list the hide/unhide keys act on
+        self.active_table = "pages"  # the list the hide/unhide/more keys act on
+        self.cursors: dict[str, str | None] = {"pages": None, "chats": None}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,33 +100,46 @@ class ModerationScreen(AdminScreen):
     def chat_filter(self) -> None:
         self.load_chats()
 
+    def action_more(self) -> None:
+        cursor = self.cursors[self.active_table]
+        if cursor and self.active_table == "pages":
+            self.load_pages(cursor)
+        elif cursor:
+            self.load_chats(cursor)
+
     @work(exclusive=True, group="pages")
-    async def load_pages(self) -> None:
+    async def load_pages(self, cursor: str | None = None) -> None:
         status = str(self.query_one("#page-status", Select).value)
-        listing = await self.guarded(self.api.pages(status=status))
+        listing = await self.guarded(self.api.pages(status=status, cursor=cursor))
         if listing is not None:
-            self.post_message(self.PagesLoaded(listing))
+            self.post_message(self.PagesLoaded(listing, append=cursor is not None))
 
     @work(exclusive=True, group="chats")
-    async def load_chats(self) -> None:
+    async def load_chats(self, cursor: str | None = None) -> None:
         hidden = HIDDEN_PARAM[str(self.query_one("#chat-hidden", Select).value)]
         room = self.query_one("#chat-room", Input).value.strip()
-        listing = await self.guarded(self.api.chats(room=room, hidden=hidden))
+        listing = await self.guarded(self.api.chats(room=room, hidden=hidden, cursor=cursor))
         if listing is not None:
-            self.post_message(self.ChatsLoaded(listing))
+            self.post_message(self.ChatsLoaded(listing, append=cursor is not None))
 
     def on_moderation_screen_pages_loaded(self, message: PagesLoaded) -> None:
         table = self.query_one("#pages", DataTable)
-        table.clear()
-        self.pages = {page.id: page for page in message.listing.items}
+        if not message.append:
+            table.clear()
+            self.pages = {}
+        self.cursors["pages"] = message.listing.next_cursor
         for page in message.listing.items:
+            self.pages[page.id] = page
             table.add_row(*self._page_cells(page), key=page.id)
 
     def on_moderation_screen_chats_loaded(self, message: ChatsLoaded) -> None:
         table = self.query_one("#chats", DataTable)
-        table.clear()
-        self.chats = {chat.id: chat for chat in message.listing.items}
+        if not message.append:
+            table.clear()
+            self.chats = {}
+        self.cursors["chats"] = message.listing.next_cursor
         for chat in message.listing.items:
+            self.chats[chat.id] = chat
             table.add_row(*self._chat_cells(chat), key=chat.id)
 
     @staticmethod

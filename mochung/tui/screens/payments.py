@@ -28,13 +28,15 @@ class PaymentsScreen(AdminScreen):
         Binding("f", "refund", "Refund"),
         Binding("a", "approve", "Approve"),
         Binding("j", "reject", "Reject"),
+        Binding("n", "more", "More"),
         Binding("r", "reload", "Refresh"),
     ]
 
     class Loaded(Message):
-        def __init__(self, listing: Listing[AdminPayment]) -> None:
+        def __init__(self, listing: Listing[AdminPayment], append: bool = False) -> None:
             super().__init__()
             self.listing = listing
+            self.append = append
 
     class Changed(Message):
         def __init__(self, payment: AdminPayment, what: str) -> None:
@@ -45,6 +47,7 @@ class PaymentsScreen(AdminScreen):
     def __init__(self) -> None:
         super().__init__()
         self.payments: dict[str, AdminPayment] = {}
+        self.next_cursor: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,19 +76,26 @@ class PaymentsScreen(AdminScreen):
     def filter_changed(self) -> None:
         self.load()
 
+    def action_more(self) -> None:
+        if self.next_cursor:
+            self.load(self.next_cursor)
+
     @work(exclusive=True, group="payments")
-    async def load(self) -> None:
+    async def load(self, cursor: str | None = None) -> None:
         status = str(self.query_one("#status", Select).value)
         flagged = True if self.query_one("#flagged", Checkbox).value else None
-        listing = await self.guarded(self.api.payments(status=status, flagged=flagged))
+        listing = await self.guarded(self.api.payments(status=status, flagged=flagged, cursor=cursor))
         if listing is not None:
-            self.post_message(self.Loaded(listing))
+            self.post_message(self.Loaded(listing, append=cursor is not None))
 
     def on_payments_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one("#payments", DataTable)
-        table.clear()
-        self.payments = {payment.id: payment for payment in message.listing.items}
+        if not message.append:
+            table.clear()
+            self.payments = {}
+        self.next_cursor = message.listing.next_cursor
         for payment in message.listing.items:
+            self.payments[payment.id] = payment
             table.add_row(*self._cells(payment), key=payment.id)
         if not self.payments:
             self.query_one("#payment-detail", Static).update("No payments match.")
