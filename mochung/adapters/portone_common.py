@@ -88,6 +88,10 @@ class PaymentGateway(Protocol):
     """What the payment flows need from PortOne (any API version, or the sandbox)."""
 
     name: str  # "portone-v2", "portone-v1" or "sandbox"
+    # V2 webhooks are signed (Standard Webhooks) and the browser pays with paymentId = our
+    # merchant uid; V1 (iamport) webhooks are unsigned and payments are known by imp_uid.
+    signs_webhooks: bool
+    pays_by_merchant_uid: bool
 
     async def prepare(self, merchant_uid: str, *, amount: int, currency: str) -> None:
         """Register the expected amount before the browser pays (PortOne's pre-registration).

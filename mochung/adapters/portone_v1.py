@@ -69,6 +69,8 @@ class PortOneV1Client:
     """The PaymentGateway for PortOne V1 (iamport)."""
 
     name = "portone-v1"
+    signs_webhooks = False
+    pays_by_merchant_uid = False
 
     def __init__(
         self,

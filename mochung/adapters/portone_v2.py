@@ -69,6 +69,8 @@ class PortOneV2Client:
         name: str = "portone-v2",
     ) -> None:
         self.name = name
+        self.signs_webhooks = True
+        self.pays_by_merchant_uid = True
         self._http = http
         self._secret = secret
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")

@@ -3,6 +3,8 @@ to a status code in one place (``mochung.server.middlewares``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every refusal a client can cause; ``message`` is safe to show to them."""
@@ -45,9 +47,12 @@ class UnsupportedMediaType(DomainError):
 
 
 class PaymentVerificationFailed(DomainError):
-    def __init__(self, message: str, reason: str) -> None:
+    """``reason`` is machine-readable; ``payment`` is what the client should now show."""
+
+    def __init__(self, message: str, reason: str, payment: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.payment = payment
 
 
 class RateLimited(DomainError):

@@ -10,9 +10,9 @@ from pydantic import Field, StrictInt
 
 from mochung.domain import payment_admin
 from mochung.domain.models import Payment
+from mochung.server import keys
 from mochung.server.auth import current_admin
 from mochung.server.paging import PageQuery, Paginated
-from mochung.server.payment_gateway import PAYMENTS
 from mochung.server.payments import PaymentOut, payment_out
 from mochung.server.wire import WireModel, endpoint, path_uuid, read_body, read_query, respond
 
@@ -86,7 +86,7 @@ async def refund(request: web.Request) -> web.Response:
     admin = await current_admin(request)
     payment_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, RefundBody)
-    gateway = request.app[PAYMENTS].gateway_for(request)
+    gateway = request.app[keys.PAYMENTS].gateway_for(request)
     payment = await payment_admin.refund_payment(gateway, admin, payment_id, reason=body.reason, amount=body.amount)
     return respond(admin_payment_out(payment))
 

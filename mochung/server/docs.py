@@ -9,10 +9,10 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 import mochung
+from mochung.server import keys
 from mochung.server.wire import Endpoint, ErrorBody, endpoint
 
 routes = web.RouteTableDef()
-_DOCUMENT = web.AppKey("openapi_document", dict)
 REF = "#/components/schemas/{model}"
 _SECURITY = {"user": [{"bearer": []}], "admin": [{"bearer": []}]}
 
@@ -101,13 +101,13 @@ def build_document(app: web.Application) -> dict[str, Any]:
 
 async def build_on_startup(app: web.Application) -> None:
     """Built once the routes are final, so every request serves the same document."""
-    app[_DOCUMENT] = build_document(app)
+    app[keys.OPENAPI_DOCUMENT] = build_document(app)
 
 
 @routes.get("/api/openapi.json")
 @endpoint(summary="This OpenAPI document", tag="docs")
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app[_DOCUMENT])
+    return web.json_response(request.app[keys.OPENAPI_DOCUMENT])
 
 
 _SWAGGER_PAGE = """<!doctype html>

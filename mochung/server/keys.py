@@ -14,6 +14,7 @@ from mochung.adapters.ratelimit import RateLimiter
 from mochung.adapters.storage import FileStorage
 from mochung.server.chat_services import ChatServices
 from mochung.server.evaluation_runs import Evaluations
+from mochung.server.payment_services import Payments
 from mochung.server.public_pages import PublicPageCache
 from mochung.server.relay import Relay
 from mochung.settings import Settings
@@ -38,3 +39,5 @@ CHAT = web.AppKey("chat", ChatServices)
 LIVE_SOCKETS = web.AppKey("live_sockets", Relay)  # .live_sockets(session_id), .total(), .per_room() (this process)
 QUEUE_DEPTH = web.AppKey("queue_depth", Callable[[], Awaitable[int]])  # await app[QUEUE_DEPTH]() → chat turns queued
 AGENT_RUNTIME_FACTORY = web.AppKey("agent_runtime_factory", RuntimeFactory)  # optional; embedded worker only
+PAYMENTS = web.AppKey("payments", Payments)  # the PortOne gateway or the embedded sandbox
+OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict)

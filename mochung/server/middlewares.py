@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from aiohttp import web
 
@@ -34,7 +35,11 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def error_response(
-    status: int, message: str, details: list[ErrorDetail] | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> web.Response:
     body = ErrorBody(
         status_code=status,
@@ -42,13 +47,8 @@ def error_response(
         error=http.HTTPStatus(status).phrase,
         request_id=request_id_var.get(),
         details=details or None,
-    )
-    return web.Response(
-        text=body.model_dump_json(by_alias=True, exclude_none=True),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
+    ).model_dump(by_alias=True, exclude_none=True)
+    return web.json_response({**body, **(extra or {})}, status=status, headers=headers)
 
 
 def _from_domain(error: errors.DomainError) -> web.Response:
@@ -61,7 +61,10 @@ def _from_domain(error: errors.DomainError) -> web.Response:
         details = [ErrorDetail(field=error.field, message=error.message)]
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    return error_response(status, error.message, details, headers)
+    extra = None
+    if isinstance(error, errors.PaymentVerificationFailed):
+        extra = {"reason": error.reason, "payment": error.payment}
+    return error_response(status, error.message, details, headers, extra)
 
 
 def _from_http(error: web.HTTPException) -> web.Response:

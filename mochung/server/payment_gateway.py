@@ -9,76 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
-import aiohttp
 from aiohttp import web
 
 from mochung.adapters.payments import (
     SANDBOX_MOUNT_PATH,
-    PaymentGateway,
     create_embedded_sandbox,
     make_payment_gateway,
     payment_webhook_secret,
 )
-from mochung.domain.errors import DependencyDown
 from mochung.server import keys
+from mochung.server.payment_services import Payments
 from mochung.settings import Settings
 
 log = logging.getLogger("mochung.payments")
 WEBHOOK_PATH = "/api/payment/webhook"
-
-
-@dataclass
-class Payments:
-    """The gateway, or in sandbox mode what builds it once the server's own address is known."""
-
-    settings: Settings
-    http: aiohttp.ClientSession
-    gateway: PaymentGateway | None = None
-    webhook_secret: str | None = None
-    sandbox: bool = False
-    _sandbox_gateways: dict[str, PaymentGateway] = field(default_factory=dict)
-
-    @property
-    def mode(self) -> str:
-        if self.sandbox:
-            return "sandbox"
-        return self.gateway.name if self.gateway is not None else "unconfigured"
-
-    def gateway_for(self, request: web.Request) -> PaymentGateway:
-        """The gateway; in sandbox mode the real V2 client, pointed at this very server.
-
-        The sandbox URL comes from the socket the request arrived on, never from the Host
-        header: a forged Host must not make the server ask another machine whether a
-        payment is paid.
-        """
-        if self.gateway is not None:
-            return self.gateway
-        if not self.sandbox:
-            raise DependencyDown(
-                "payments are not configured: set MOCHUNG_PORTONE_API_SECRET (V2) "
-                "or MOCHUNG_PORTONE_IMP_KEY/MOCHUNG_PORTONE_IMP_SECRET (V1)"
-            )
-        url = _own_url(request) + SANDBOX_MOUNT_PATH
-        if url not in self._sandbox_gateways:
-            self._sandbox_gateways[url] = make_payment_gateway(self.settings, self.http, sandbox_url=url)
-        return self._sandbox_gateways[url]
-
-
-def _own_url(request: web.Request) -> str:
-    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
-    if not isinstance(sockname, tuple) or len(sockname) < 2:
-        return f"http://127.0.0.1:{request.app[keys.SETTINGS].port}"
-    host, port = str(sockname[0]), int(sockname[1])
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-PAYMENTS = web.AppKey("payments", Payments)
 
 
 def sandbox_served(settings: Settings) -> bool:
@@ -92,7 +37,7 @@ async def payments_context(app: web.Application) -> AsyncIterator[None]:
     if not payments.sandbox and not settings.payments_sandbox:
         payments.gateway = make_payment_gateway(settings, app[keys.HTTP])
     payments.webhook_secret = payment_webhook_secret(settings) if (payments.sandbox or payments.gateway) else None
-    app[PAYMENTS] = payments
+    app[keys.PAYMENTS] = payments
     if payments.mode == "unconfigured":
         log.warning("payments: unconfigured (no PortOne keys in distributed mode): payment routes answer 503")
     else:
@@ -108,18 +53,12 @@ async def payments_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def attach(app: web.Application) -> None:
-    """Everything payments add to the app (idempotent)."""
-    if PAYMENTS_ATTACHED in app:
-        return
+    """Everything payments add to the app."""
     from mochung.server import admin_payments, payments
 
-    app[PAYMENTS_ATTACHED] = True
     settings = app[keys.SETTINGS]
     if sandbox_served(settings):
         app.add_subapp(SANDBOX_MOUNT_PATH, create_embedded_sandbox(settings, webhook_url=WEBHOOK_PATH))
     app.cleanup_ctx.append(payments_context)
     app.router.add_routes(payments.routes)
     app.router.add_routes(admin_payments.routes)
-
-
-PAYMENTS_ATTACHED = web.AppKey("payments_attached", bool)

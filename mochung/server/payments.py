@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http
 import logging
 import uuid
 
@@ -11,11 +10,11 @@ from pydantic import Field, StrictInt
 
 from mochung.adapters.payments import InvalidWebhook, parse_webhook_event, verify_webhook
 from mochung.domain import payments as rules
+from mochung.domain.errors import PaymentVerificationFailed
 from mochung.domain.models import Payment
 from mochung.server import keys
 from mochung.server.auth import current_user
-from mochung.server.logs import request_id_var
-from mochung.server.payment_gateway import PAYMENTS, WEBHOOK_PATH
+from mochung.server.payment_gateway import WEBHOOK_PATH
 from mochung.server.wire import BadRequest, ErrorDetail, UtcDatetime, WireModel, endpoint, read_body, respond
 
 routes = web.RouteTableDef()
@@ -60,15 +59,6 @@ class PaymentOut(WireModel):
     created_at: UtcDatetime
 
 
-class VerificationFailure(WireModel):
-    status_code: int = 422
-    message: str
-    error: str = http.HTTPStatus(422).phrase
-    reason: str = Field(description="machine-readable: amount_mismatch, merchant_uid_mismatch, not_paid_yet, …")
-    request_id: str | None = None
-    payment: PaymentOut
-
-
 def payment_out(payment: Payment) -> PaymentOut:
     return PaymentOut(
         id=payment.id,
@@ -107,7 +97,7 @@ async def plans(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await read_body(request, CreateBody)
-    payments = request.app[PAYMENTS]
+    payments = request.app[keys.PAYMENTS]
     payment = await rules.create_payment(
         payments.gateway_for(request),
         user,
@@ -133,22 +123,20 @@ async def verify(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await read_body(request, VerifyBody)
     payment = await rules.own_payment(user, body.payment_id)
-    gateway = request.app[PAYMENTS].gateway_for(request)
+    gateway = request.app[keys.PAYMENTS].gateway_for(request)
     provider_id = body.imp_uid or payment.provider_payment_id
     if provider_id is None:
-        if gateway.name == "portone-v1":
+        if not gateway.pays_by_merchant_uid:
             raise BadRequest("impUid is required", [ErrorDetail(field="impUid", message="PortOne's imp_uid")])
         provider_id = payment.merchant_uid  # V2: the browser paid with paymentId = our merchant uid
     result = await rules.verify_payment(gateway, payment, provider_id)
     if result.paid:
         return respond(payment_out(result.payment))
-    failure = VerificationFailure(
-        message=result.verdict.message,
+    raise PaymentVerificationFailed(
+        result.verdict.message,
         reason=result.verdict.reason or "unknown",
-        request_id=request_id_var.get(),
-        payment=payment_out(result.payment),
+        payment=payment_out(result.payment).model_dump(by_alias=True, mode="json"),
     )
-    return respond(failure.model_dump(by_alias=True, mode="json", exclude_none=True), status=422)
 
 
 @routes.post(WEBHOOK_PATH)
@@ -159,10 +147,10 @@ async def verify(request: web.Request) -> web.Response:
     errors=(400, 503),
 )
 async def webhook(request: web.Request) -> web.Response:
-    payments = request.app[PAYMENTS]
+    payments = request.app[keys.PAYMENTS]
     gateway = payments.gateway_for(request)
     body = await request.read()
-    if gateway.name != "portone-v1":  # V1 (iamport) webhooks carry no signature; V2 always do
+    if gateway.signs_webhooks:
         if payments.webhook_secret is None:
             raise web.HTTPBadRequest(reason="webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
         try:

@@ -9,7 +9,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mochung.server.app import create_app
-from mochung.server.payment_gateway import attach
 from mochung.settings import Settings
 from tests.fakes.portone_server import FakePortOne
 from tests.payments.shop import WEBHOOK_SECRET, Shop, new_shop
@@ -48,9 +47,7 @@ def settings(make_settings: Callable[..., Settings], portone: FakePortOne, porto
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings) -> TestClient:
-    app = create_app(settings)
-    attach(app)  # a no-op once create_app attaches payments itself
-    return await aiohttp_client(app)
+    return await aiohttp_client(create_app(settings))
 
 
 @pytest.fixture
