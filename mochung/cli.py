@@ -26,21 +26,26 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Admin accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
-err = Console(stderr=True, soft_wrap=True)
+
+
+def stderr() -> Console:
+    """Where commands report; soft wrap keeps one message on one line for scripts."""
+    return Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    stderr().print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code=1)
 
 
-def run_or_fail(work: Callable[[], T]) -> T:
-    """Run a command's body; known failures become one line on stderr and exit code 1."""
+def run_or_fail(work: Callable[[], T], expected: tuple[type[Exception], ...] = ()) -> T:
+    """Run a command's body; known failures (and ``expected`` ones) become one line on
+    stderr and exit code 1. Anything else is a bug and keeps its traceback."""
     from mochung.domain.db import DatabaseNotMigrated
 
     try:
         return work()
-    except (SettingsError, DatabaseNotMigrated, DomainError, OSError, ConnectionError) as error:
+    except (SettingsError, DatabaseNotMigrated, DomainError, OSError, ConnectionError, *expected) as error:
         raise fail(getattr(error, "message", None) or str(error)) from None
     except Exception as error:
         if type(error).__name__ == "ValidationError":  # bad MOCHUNG_* value (pydantic)
@@ -98,7 +103,7 @@ def _serve(host: str | None, port: int | None) -> None:
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     application = create_app(settings)
-    err.print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
+    stderr().print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
     web.run_app(application, host=settings.host, port=settings.port, print=None, access_log=None)
 
 

@@ -22,14 +22,18 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mochung.settings import Settings, SettingsError, load_settings
+from mochung.cli import fail, stderr
+from mochung.domain.errors import NotFound
+from mochung.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from mochung.agents import AgentRuntime
 
 T = TypeVar("T")
-out = Console()
-err = Console(stderr=True)
+
+
+def stdout() -> Console:
+    return Console()
 
 
 class OutputFormat(StrEnum):
@@ -37,33 +41,18 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(code=1)
-
-
 def _run(body: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the async body; known failures become one line and exit code 1."""
     from mochung.agents.evaluation import EvaluationError
-    from mochung.domain.db import DatabaseNotMigrated
+    from mochung.cli import run_or_fail
 
-    try:
-        return asyncio.run(body())
-    except (SettingsError, DatabaseNotMigrated, OSError) as error:
-        raise _fail(str(error)) from None
-    except EvaluationError as error:
-        raise _fail(error.message) from None
-    except Exception as error:
-        if type(error).__name__ == "ValidationError":  # a bad MOCHUNG_* value (pydantic)
-            raise _fail(f"invalid setting: {error}") from None
-        raise
+    return run_or_fail(lambda: asyncio.run(body()), expected=(EvaluationError,))
 
 
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except Exception as error:
-        raise _fail(f"invalid setting: {error}") from None
+    from mochung.cli import run_or_fail
+
+    return run_or_fail(load_settings)
 
 
 @asynccontextmanager
@@ -93,7 +82,7 @@ def eval_list(
     table = Table("dataset", "cases", "description")
     for item in datasets:
         table.add_row(item["name"], str(item["cases"]), item["description"])
-    out.print(table)
+    stdout().print(table)
 
 
 @eval_app.command("run")
@@ -114,7 +103,7 @@ def eval_run(
         total = sum(len(load_dataset(name).cases) for name in names)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         async with _runtime(settings) as runtime:
-            with Progress(*columns, console=err, transient=output is OutputFormat.json) as progress:
+            with Progress(*columns, console=stderr(), transient=output is OutputFormat.json) as progress:
                 task = progress.add_task("evaluating", total=total)
 
                 def advance(done: int, _total: int, result: dict[str, Any]) -> None:
@@ -129,7 +118,7 @@ def eval_run(
     else:
         _print_report(report)
     if report["summary"]["pass_rate"] < min_pass_rate:
-        raise _fail(f"pass rate {report['summary']['pass_rate']}% is below {min_pass_rate}%")
+        raise fail(f"pass rate {report['summary']['pass_rate']}% is below {min_pass_rate}%")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -137,15 +126,15 @@ def _print_report(report: dict[str, Any]) -> None:
     categories = Table("category", "passed", "total", "pass rate", title="by category")
     for name, entry in sorted(report["categories"].items()):
         categories.add_row(name, str(entry["passed"]), str(entry["total"]), f"{entry['pass_rate']}%")
-    out.print(categories)
+    stdout().print(categories)
     for result in report["results"]:
         if not result["passed"]:
             reasons = "; ".join(f"{c['name']}: {c['detail']}" for c in result["checks"] if not c["passed"])
-            out.print(
+            stdout().print(
                 f"[red]✗ {result['id']}[/] ({result['category']}) {result['query']!r} — {reasons}", highlight=False
             )
     colour = "green" if summary["failed_tests"] == 0 else "yellow"
-    out.print(
+    stdout().print(
         f"[bold {colour}]{summary['passed_tests']}/{summary['total_tests']} passed "
         f"({summary['pass_rate']}%)[/], {summary['failed_tests']} failed, "
         f"average {summary['avg_execution_time']} s per case"
@@ -163,7 +152,7 @@ async def _load_page(settings: Settings, slug: str) -> dict[str, Any]:
     try:
         page = await Page.get_or_none(slug=slug)
         if page is None:
-            raise SettingsError(f"no page with the slug {slug!r}")
+            raise NotFound(f"no page with the slug {slug!r}")
         return {"page_id": str(page.id), "title": page.title, "slug": page.slug, "componentData": page.component_data}
     finally:
         await close_database(database)
@@ -187,13 +176,13 @@ def chat(
             async for event in turn.events():
                 if event.type == "chunk":
                     streamed = True
-                    out.print(event.content, end="", highlight=False, markup=False)
+                    stdout().print(event.content, end="", highlight=False, markup=False)
                 elif event.type == "text":
                     if not streamed:
-                        out.print(event.content or "", end="", highlight=False, markup=False)
-                    out.print()
+                        stdout().print(event.content or "", end="", highlight=False, markup=False)
+                    stdout().print()
                 elif event.type == "component" and event.component:
-                    out.print(Panel(JSON.from_data(event.component["props"]), title=event.component["type"]))
+                    stdout().print(Panel(JSON.from_data(event.component["props"]), title=event.component["type"]))
                 elif event.type == "error":
                     error = event.content
         return error, turn.trajectory, turn.timings
@@ -201,10 +190,12 @@ def chat(
     error, trajectory, timings = _run(body)
     steps = " → ".join(f"{step['agent']}:{step['tool']} ({step['ms']:.0f} ms)" for step in trajectory)
     if steps:
-        err.print(f"[dim]{steps}[/]", highlight=False)
-    err.print(f"[dim]total {timings['total_ms']} ms, first token {timings['first_token_ms']} ms[/]", highlight=False)
+        stderr().print(f"[dim]{steps}[/]", highlight=False)
+    stderr().print(
+        f"[dim]total {timings['total_ms']} ms, first token {timings['first_token_ms']} ms[/]", highlight=False
+    )
     if error:
-        raise _fail(error)
+        raise fail(error)
 
 
 def register(app: typer.Typer) -> None:
