@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         return f"sqlite://{(self.data_dir / 'mochung.sqlite3').as_posix()}"
 
     @property
+    def database_label(self) -> str:
+        """The database URL without credentials or query: safe for logs and terminals."""
+        url = self.resolved_database_url.split("?", 1)[0]
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 

@@ -293,7 +293,7 @@ def _print(settings: Settings, report: DemoReport) -> None:
     created = ", ".join(report.created) or "nothing (everything was already there)"
     frontend = settings.cors_origins[0] if settings.cors_origins else "http://localhost:3001"
     lines = [
-        f"demo data ready in {settings.mode} mode ({settings.resolved_database_url.split('?')[0]})",
+        f"demo data ready in {settings.mode} mode ({settings.database_label})",
         f"  created: {created}",
         *([f"  kept:    {', '.join(report.kept)}"] if report.kept else []),
         "",

@@ -51,3 +51,8 @@ def test_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.Monk
     settings = build(tmp_path)
     assert settings.port == 4000
     assert settings.cors_origins == ["https://mochung.kr", "https://www.mochung.kr"]
+
+
+def test_database_label_hides_credentials(tmp_path: Path) -> None:
+    settings = build(tmp_path, database_url="postgres://mochung:s3cret@db.internal:5432/mochung?ssl=true")
+    assert settings.database_label == "postgres://db.internal:5432/mochung"
