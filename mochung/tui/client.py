@@ -124,6 +124,19 @@ class AdminApi(Protocol):
     async def close(self) -> None: ...
 
 
+def _error_message(body: Any, reason: str | None) -> str:
+    """PROTOCOL.md's error body in one line: the message, then each invalid field."""
+    if not isinstance(body, dict):
+        return reason or "request failed"
+    message = str(body.get("message") or reason or "request failed")
+    details = body.get("details")
+    if isinstance(details, list):
+        fields = [f"{d.get('field')}: {d.get('message')}" for d in details if isinstance(d, dict)]
+        if fields:
+            message += " (" + "; ".join(fields) + ")"
+    return message
+
+
 def _query(**values: object) -> dict[str, str]:
     """Drop empty filters; booleans as the lowercase words the server's query models read."""
     query: dict[str, str] = {}
@@ -160,8 +173,7 @@ class HttpAdminApi:
         except ValueError:
             raise NetworkError(f"{self.base_url} answered something that is not JSON") from None
         if response.status >= 400:
-            message = body.get("message") if isinstance(body, dict) else None
-            raise ApiError(response.status, str(message or response.reason or "request failed"))
+            raise ApiError(response.status, _error_message(body, response.reason))
         return body
 
     async def _get(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mochung.tui.client import ChatLink
@@ -31,8 +32,10 @@ from mochung.tui.screens.base import AdminScreen
 from mochung.tui.widgets.chat_log import ChatLog
 from mochung.tui.widgets.components import SuggestionChips
 
+REFRESH_SECONDS = 10.0
 
-def test_room_of(user_id: str) -> str:
+
+def admin_room_of(user_id: str) -> str:
     return f"admin-test-{user_id}"
 
 
@@ -61,6 +64,7 @@ class LiveChatScreen(AdminScreen):
         self.room: str | None = None
         self.session_id: str | None = None
         self.sessions: dict[str, AdminSession] = {}
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,6 +83,15 @@ class LiveChatScreen(AdminScreen):
 
     def on_screen_resume(self) -> None:
         self.load_sessions()
+        # the sessions' live sockets and last activity move on their own: poll while shown
+        if self._timer is None:
+            self._timer = self.set_interval(REFRESH_SECONDS, self.load_sessions)
+        else:
+            self._timer.resume()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
 
     async def on_unmount(self) -> None:
         if self.link is not None:
@@ -115,12 +128,12 @@ class LiveChatScreen(AdminScreen):
 
     def action_test_room(self) -> None:
         if self.admin.profile is not None:
-            self.open_room(test_room_of(self.admin.profile.id))
+            self.open_room(admin_room_of(self.admin.profile.id))
 
     @property
     def own_room(self) -> bool:
         """Messages can only be sent in the admin's own room: other rooms are watched, not joined in."""
-        return self.admin.profile is not None and self.room == test_room_of(self.admin.profile.id)
+        return self.admin.profile is not None and self.room == admin_room_of(self.admin.profile.id)
 
     @work(exclusive=True, group="room")
     async def open_room(self, room: str) -> None:
