@@ -5,8 +5,9 @@ Props are optional (a page under construction is partial) but typed: dates, time
 coordinates and account sides must have the documented shape. Unknown props are kept, and
 unknown component types pass through untouched (the builder adds types over time).
 
-The same shapes are in ``mochung.agents.components`` for what the agents emit; they live
-here too because the web process must not import the agents package (it loads LangChain).
+The agents validate what they emit against these same shapes (``mochung.agents.components``);
+the schemas live here, in the domain, so the web process never imports the agents package
+(it loads LangChain) just to validate a page.
 """
 
 from __future__ import annotations
@@ -109,10 +110,32 @@ PROPS_BY_TYPE: dict[str, type[_Props]] = {
 }
 
 
+class ComponentError(ValueError):
+    """A component does not follow the protocol; ``message`` says which and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _first_problem(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "props"
     return f"{where}: {first['msg']}"
+
+
+def validate_props(component_type: str, props: Any) -> dict[str, Any]:
+    """The props of a known component type, validated and normalised (JSON-ready);
+    the props of an unknown type as they came."""
+    if not isinstance(props, dict):
+        raise ComponentError(f"{component_type} props must be an object")
+    schema = PROPS_BY_TYPE.get(component_type)
+    if schema is None:
+        return props
+    try:
+        return schema.model_validate(props).model_dump(mode="json")
+    except ValidationError as error:
+        raise ComponentError(f"{component_type} {_first_problem(error)}") from None
 
 
 def check_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,17 +146,11 @@ def check_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = component.get("type")
         if not isinstance(kind, str) or not kind:
             raise Invalid(f"component #{index + 1} has no type", field=f"componentData.components.{index}.type")
-        props = component.get("props", {})
-        if not isinstance(props, dict):
-            raise Invalid(f"component #{index + 1} ({kind}): props must be an object", field="componentData")
-        schema = PROPS_BY_TYPE.get(kind)
-        if schema is not None:
-            try:
-                props = schema.model_validate(props).model_dump(mode="json")
-            except ValidationError as error:
-                raise Invalid(
-                    f"component #{index + 1} ({kind}): {_first_problem(error)}",
-                    field=f"componentData.components.{index}.props",
-                ) from None
+        try:
+            props = validate_props(kind, component.get("props", {}))
+        except ComponentError as error:
+            raise Invalid(
+                f"component #{index + 1} ({error.message})", field=f"componentData.components.{index}.props"
+            ) from None
         checked.append({**component, "id": component.get("id") or uuid.uuid4().hex[:12], "props": props})
     return checked
