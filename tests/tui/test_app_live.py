@@ -120,3 +120,30 @@ async def test_network_errors_are_notifications_not_crashes(tmp_path: Path) -> N
         await log_in(app, pilot)
         assert app.current_mode == "login"
         assert "cannot reach" in visible_text(app.screen.query_one("#login-error", Static))
+
+
+async def test_grant_admin_and_refusals_become_notifications(live_server: LiveServer, tmp_path: Path) -> None:
+    await live_server.register("helper@example.com")
+    app = make_app(live_server, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await log_in(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        table = app.screen.query_one("#users", DataTable)
+        emails = [row.split(" | ")[0] for row in table_rows(table)]
+        assert emails == ["helper@example.com", "admin@mochung.test"]  # newest first
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert "Grant admin to helper@example.com?" in visible_text(app.screen.query_one("#dialog-body", Static))
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert " | admin | active" in table_rows(table)[0]
+
+        await pilot.press("down", "g")  # my own row: the server refuses, the app says so and stays up
+        await settle(app, pilot)
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        messages = [notification.message for notification in app._notifications]
+        assert "you cannot remove your own admin right" in messages
+        assert app.current_mode == "users" and " | admin | active" in table_rows(table)[1]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 from textual.widgets import DataTable, Input, Static
 
 from mochung.domain import chat
-from mochung.domain.models import ChatMessage, User
+from mochung.domain.models import ChatMessage, Page, User
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
@@ -146,3 +147,45 @@ async def test_watching_a_users_room_shows_their_turn_live(live_server: LiveServ
             assert [b.text for b in bubbles(log, "user")] == ["예식 날짜는 5월 15일이에요"]
     finally:
         await couple.close()
+
+
+async def public_status(server: LiveServer, slug: str) -> int:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{server.url}/api/page/public/{slug}") as response:
+            return response.status
+
+
+async def test_hide_and_unhide_a_page_from_moderation(live_server: LiveServer, tmp_path: Path) -> None:
+    user_id, _ = await live_server.register("spam@example.com")
+    await Page.create(user_id=user_id, title="대출 광고", slug="loan-ad-tui", component_data={"components": []})
+    assert await public_status(live_server, "loan-ad-tui") == 200
+    app = make_app(live_server, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await log_in(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        pages = app.screen.query_one("#pages", DataTable)
+        assert table_rows(pages) == [
+            "대출 광고 | loan-ad-tui | spam@example.com | published | 1"
+        ]  # one view: the check above
+        pages.focus()
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert "Its public link will answer 404." in visible_text(app.screen.query_one("#dialog-body", Static))
+        await pilot.click("#confirm")  # no reason yet: refused in the dialog
+        await settle(app, pilot)
+        assert "A reason is required" in visible_text(app.screen.query_one("#dialog-error", Static))
+        app.screen.query_one("#reason", Input).value = "loan spam"
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert table_rows(pages)[0].endswith("| HIDDEN | 1")
+        assert "Hidden because: loan spam" in visible_text(app.screen.query_one("#context", Static))
+        assert await public_status(live_server, "loan-ad-tui") == 404
+
+        await pilot.press("u")
+        await settle(app, pilot)
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert table_rows(pages)[0].endswith("| published | 1")
+    assert await public_status(live_server, "loan-ad-tui") == 200
