@@ -144,3 +144,19 @@ async def test_command_palette_opens_screens() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.current_mode == "payments"
+
+
+async def test_read_only_live_chat_watches_but_cannot_open_a_test_room() -> None:
+    app = AdminApp(FakeAdminApi(read_only=True))
+    async with app.run_test(size=(140, 40)) as pilot:
+        for key in ("4", "t"):
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert app.screen.room is None
+        await pilot.press("enter")  # watching a session is not a change: allowed
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.room == "room-minsu"
+        chat_input = app.screen.query_one("#chat-input")
+        assert chat_input.disabled and "read-only" in chat_input.placeholder

@@ -41,6 +41,8 @@ def admin_room_of(user_id: str) -> str:
 
 class LiveChatScreen(AdminScreen):
     CSS_PATH = "live_chat.tcss"
+    # opening the test room creates a chat session on the server the first time
+    MUTATING = frozenset({"test_room"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "test_room", "My test room"),
         Binding("r", "reload", "Refresh sessions"),
