@@ -210,9 +210,11 @@ class Gateway:
         )
         await self.sio.emit("roomHistory", [history_item(m) for m in history], to=sid, namespace=namespace)
         local.suppressed |= {str(m.message_id) for m in history if m.role == "assistant"}
-        if resume is not None:
-            await self._resume(namespace, sid, session, local, resume)
-        await self.services.relay.go_live(local)
+        try:
+            if resume is not None:
+                await self._resume(namespace, sid, session, local, resume)
+        finally:  # a refused resume still leaves the socket joined and live
+            await self.services.relay.go_live(local)
 
     async def _resume(self, namespace: str, sid: str, session: ChatSession, local: Any, resume: dict[str, Any]) -> None:
         message_id = chat.parse_uuid(resume.get("message_id"), "resume.message_id")

@@ -139,3 +139,18 @@ async def test_messages_are_rate_limited_per_user(aiohttp_client: Any, make_sett
         assert await ChatMessage.filter(role="user").count() == 2
     finally:
         await chat.close()
+
+
+@pytest.mark.parametrize(
+    "resume",
+    [{"message_id": "nope", "after_seq": 0}, {"message_id": str(uuid.uuid4()), "after_seq": 0}, {"after_seq": -1}],
+)
+async def test_a_refused_resume_still_joins_the_room(sockets: Callable[..., ChatClient], resume: Any) -> None:
+    user_id, token = await make_user()
+    chat = sockets()
+    await chat.connect(token)
+    room = new_room()
+    session_id = (await chat.join(room, user_id, resume=resume))["session_id"]
+    assert (await chat.wait_for("message-error"))[0]["error"] in ("invalid", "not_found")
+    message_id = await chat.send(session_id, room, user_id, "안녕하세요")
+    assert await chat.answer(message_id)
