@@ -8,7 +8,10 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from mochung.adapters.storage import FileStorage, StorageError
+from mochung.domain import audit
 from mochung.domain.errors import DependencyDown, NotFound
 from mochung.domain.models import StoredFile, User
 
@@ -101,4 +104,8 @@ async def delete_file(file_id: str, user: User, storage: FileStorage) -> None:
         await storage.delete(stored.key)
     except StorageError as error:
         raise DependencyDown("file storage is unavailable; try again") from error
-    await stored.delete()
+    async with in_transaction() as connection:
+        await stored.delete(using_db=connection)
+        if stored.user_id != user.id:  # type: ignore[attr-defined]  # an admin removing someone's file
+            details = {"filename": stored.filename, "key": stored.key, "ownerId": str(stored.user_id)}  # type: ignore[attr-defined]
+            await audit.record(user.id, "file.delete", f"file:{stored.id}", details, connection)

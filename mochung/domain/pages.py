@@ -23,6 +23,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from mochung.adapters.storage import FileStorage, StorageError
+from mochung.domain import audit
 from mochung.domain.errors import Conflict, DependencyDown, Invalid, NotFound, TooLarge
 from mochung.domain.models import Page, PageView, User
 
@@ -214,7 +215,11 @@ async def delete_page(page_id: str, user: User, storage: FileStorage) -> str:
         await storage.delete(page.markdown_path or snapshot_key(page))
     except StorageError as error:
         raise DependencyDown("file storage is unavailable; try again") from error
-    await page.delete()
+    async with in_transaction() as connection:
+        await page.delete(using_db=connection)
+        if page.user_id != user.id:  # type: ignore[attr-defined]  # an admin removing someone's page
+            details = {"slug": page.slug, "title": page.title, "ownerId": str(page.user_id)}  # type: ignore[attr-defined]
+            await audit.record(user.id, "page.delete", f"page:{page.id}", details, connection)
     return page.slug
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from mochung.domain import invitations
+from mochung.domain import audit, invitations
 from mochung.domain.models import InvitationCode, User
 from mochung.server import keys
 from mochung.server.auth import client_ip, current_admin, limit
@@ -76,6 +76,10 @@ async def create(request: web.Request) -> web.Response:
     admin: User = await current_admin(request)
     body = await read_body(request, CreateInvitationBody)
     invitation = await invitations.create_invitation(body.code, body.max_uses, body.expires_at, admin.id)
+    details = {"code": invitation.code, "maxUses": invitation.max_uses}
+    if invitation.expires_at is not None:
+        details["expiresAt"] = invitation.expires_at.isoformat()
+    await audit.record(admin.id, "invitation.create", f"invitation:{invitation.id}", details)
     return respond(invitation_response(invitation), status=201)
 
 

@@ -441,11 +441,6 @@ async def audit_targets(client: TestClient, headers: dict[str, str]) -> list[str
     return [entry["target"] for entry in body["items"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PROTOCOL.md: every state-changing admin call writes an audit entry; "
-    "POST /api/invitation/create writes none (mochung/domain/invitations.py create_invitation)",
-)
 async def test_creating_an_invitation_code_is_audited(client: TestClient, api: Api) -> None:
     _, admin_headers = await api.admin()
     body = {"code": f"AUDIT-{uuid.uuid4().hex[:6]}", "maxUses": 1}
@@ -456,12 +451,6 @@ async def test_creating_an_invitation_code_is_audited(client: TestClient, api: A
     assert any(created["id"] in target or created["code"] in target for target in targets), targets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PROTOCOL.md: every state-changing admin call writes an audit entry; an admin's "
-    "DELETE /api/page/:id and DELETE /api/file/:id of another user's object write none "
-    "(mochung/domain/pages.py delete_page, mochung/domain/files.py delete_file)",
-)
 async def test_an_admin_deleting_a_users_page_and_file_is_audited(client: TestClient, api: Api) -> None:
     _, owner = await api.user()
     _, admin_headers = await api.admin()

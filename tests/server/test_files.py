@@ -21,6 +21,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
+from mochung.domain.models import AuditEntry
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
@@ -260,6 +261,8 @@ async def test_owner_only_delete_and_admin_override(client: TestClient, api: Api
 
     assert (await client.delete(path, headers=admin)).status == 204
     assert (await client.delete(path, headers=owner)).status == 404
+    entry = await AuditEntry.get(action="file.delete", target=f"file:{created['id']}")
+    assert entry.details["filename"] == "photo.png"
 
 
 @BOTH_STORAGES

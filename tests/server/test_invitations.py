@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mochung.domain.models import InvitationCode, User
+from mochung.domain.models import AuditEntry, InvitationCode, User
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.support import PASSWORD, TEST_SECRET, Api
@@ -37,6 +37,7 @@ async def test_admin_creates_codes(api: Api) -> None:
     assert set(created) == {"id", "code", "maxUses", "uses", "expiresAt", "isActive"}
     assert (created["code"], created["maxUses"], created["uses"], created["isActive"]) == ("WEDDING-2027", 5, 0, True)
     assert created["expiresAt"] == "2099-01-01T00:00:00.000Z"  # no zone given: taken as UTC
+    assert await AuditEntry.exists(action="invitation.create", target=f"invitation:{created['id']}")
     body = {"code": "ANOTHER", "maxUses": 1}
     assert (await client.post("/api/invitation/create", json=body)).status == 401
     assert (await client.post("/api/invitation/create", json=body, headers=user)).status == 403

@@ -12,7 +12,7 @@ import yaml
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from mochung.domain.models import Page
+from mochung.domain.models import AuditEntry, Page
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
@@ -192,6 +192,7 @@ async def test_owner_scoping(api: Api) -> None:
     assert (await (await client.get(path, headers=owner)).json())["title"] == "Minsu & Jieun"
     assert (await client.delete(path, headers=admin)).status == 204
     assert (await client.get(path, headers=owner)).status == 404
+    assert await AuditEntry.exists(action="page.delete", target=f"page:{page['id']}")  # admins are audited
 
 
 async def test_my_pages_newest_first(api: Api) -> None:
