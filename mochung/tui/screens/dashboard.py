@@ -58,8 +58,13 @@ class DashboardScreen(AdminScreen):
         if self._timer is not None:
             self._timer.pause()
 
-    def _is_me(self, admin_id: str | None) -> bool:
-        return self.admin.profile is not None and admin_id == self.admin.profile.id
+    def _who(self, entry: AuditEntry) -> str:
+        """The admin behind an entry; none means the server itself (e.g. an automatic cancel)."""
+        if entry.admin_id is None:
+            return "system"
+        if self.admin.profile is not None and entry.admin_id == self.admin.profile.id:
+            return "you"
+        return entry.admin_email or short(entry.admin_id)
 
     def action_refresh(self) -> None:
         self.load()
@@ -90,7 +95,7 @@ class DashboardScreen(AdminScreen):
             details = json.dumps(entry.details, ensure_ascii=False) if entry.details else ""
             table.add_row(
                 when(entry.created_at),
-                entry.admin_email or ("you" if self._is_me(entry.admin_id) else short(entry.admin_id)),
+                self._who(entry),
                 entry.action,
                 entry.target,
                 details,

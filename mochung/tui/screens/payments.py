@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Footer, Header, Select, Static
 
@@ -58,7 +58,8 @@ class PaymentsScreen(AdminScreen):
             yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
             with Vertical(id="payment-side"):
                 yield Static("Detail", classes="panel-title")
-                yield Static("Select a payment.", id="payment-detail", classes="detail")
+                with VerticalScroll(id="payment-detail-box"):  # PortOne's record can be long
+                    yield Static("Select a payment.", id="payment-detail")
         yield Footer()
 
     def on_mount(self) -> None:
