@@ -274,14 +274,17 @@ def bench(
             mochung_runs.append(asyncio.run(_load(url, path, seconds / rounds, guests)))
         bare_rps, mochung_rps = sum(bare_runs) / rounds, sum(mochung_runs) / rounds
         # And the worst case: every request a first visit (a database write each).
+        # (a new connection per request, so the bare server is measured the same way).
         first_visits = asyncio.run(_load_first_visits(url, path, seconds / rounds, concurrency))
+        bare_first = asyncio.run(_load_first_visits(bare_url, path, seconds / rounds, concurrency))
         with urllib.request.urlopen(url + path) as response:
             views = json.loads(response.read())["viewCount"]
         print(
             f"{database:>10}: bare {bare_rps:8.0f} req/s · mochung {mochung_rps:8.0f} req/s · "
             f"ratio {mochung_rps / bare_rps:6.1%} · body {len(body)} B · viewCount {views} · "
-            f"first visits only: {first_visits:6.0f} req/s ({first_visits / bare_rps:.1%}) "
-            f"(concurrency {concurrency}, {rounds} alternating rounds, {seconds:.0f} s each)"
+            f"first visits only (new connection, no cookie): {first_visits:.0f} vs bare {bare_first:.0f} req/s "
+            f"({first_visits / bare_first:.1%}) "
+            f"(concurrency {concurrency}, {rounds} alternating rounds, {seconds:.0f} s per server)"
         )
     finally:
         serve.stop()
