@@ -56,13 +56,15 @@ class LiveChatScreen(AdminScreen):
     class Event(Message):
         """A Socket.IO event of the watched room, in the order it arrived."""
 
-        def __init__(self, event: ChatEvent) -> None:
+        def __init__(self, event: ChatEvent, source: ChatLink) -> None:
             super().__init__()
             self.event = event
+            self.source = source
 
     def __init__(self) -> None:
         super().__init__()
         self.link: ChatLink | None = None
+        self.link_token: str | None = None  # whose token the socket was opened with
         self.room: str | None = None
         self.session_id: str | None = None
         self.sessions: dict[str, AdminSession] = {}
@@ -142,11 +144,15 @@ class LiveChatScreen(AdminScreen):
         profile = self.admin.profile
         if profile is None:
             return
+        if self.link is not None and self.link_token != self.api.token:
+            # signed out and in again (perhaps as another admin): never keep the old identity's socket
+            await self.link.close()
+            self.link, self.room = None, None
         if self.link is None:
             link = self.api.chat_link()
-            if not await self.attempt(link.connect(lambda event: self.post_message(self.Event(event)))):
+            if not await self.attempt(link.connect(lambda event: self.post_message(self.Event(event, link)))):
                 return
-            self.link = link
+            self.link, self.link_token = link, self.api.token
         if self.room and self.room != room:
             await self.attempt(self.link.leave(self.room, profile.id))
         self.room, self.session_id = room, None
@@ -171,6 +177,8 @@ class LiveChatScreen(AdminScreen):
 
     async def on_live_chat_screen_event(self, message: Event) -> None:
         event = message.event
+        if message.source is not self.link:
+            return  # a socket closed on purpose (sign-out, another admin): nothing of it is shown
         log = self.query_one("#chat-log", ChatLog)
         if isinstance(event, SessionInfo):
             self.session_id = event.session_id
