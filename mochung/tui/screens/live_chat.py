@@ -53,6 +53,11 @@ class LiveChatScreen(AdminScreen):
             super().__init__()
             self.listing = listing
 
+    class RoomOpened(Message):
+        def __init__(self, room: str) -> None:
+            super().__init__()
+            self.room = room
+
     class Event(Message):
         """A Socket.IO event of the watched room, in the order it arrived."""
 
@@ -156,9 +161,12 @@ class LiveChatScreen(AdminScreen):
         if self.room and self.room != room:
             await self.attempt(self.link.leave(self.room, profile.id))
         self.room, self.session_id = room, None
+        self.post_message(self.RoomOpened(room))  # handled before the room's own events, which come after join
+        await self.attempt(self.link.join(room, profile.id))
+
+    async def on_live_chat_screen_room_opened(self, message: RoomOpened) -> None:
         await self.query_one("#chat-log", ChatLog).reset([])
         self._show_room_state()
-        await self.attempt(self.link.join(room, profile.id))
 
     def _show_room_state(self) -> None:
         chat_input = self.query_one("#chat-input", Input)
@@ -198,30 +206,40 @@ class LiveChatScreen(AdminScreen):
             await log.add_notice(f"live connection lost ({event.reason}); pick the room again to reconnect")
 
     @on(Input.Submitted, "#chat-input")
-    def send_typed(self, event: Input.Submitted) -> None:
+    async def send_typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if text and not self.refuse_if_read_only():
+        if text and not self.refuse_if_read_only() and self._can_send():
             event.input.value = ""
+            await self._echo(text)
             self.send(text)
 
     @on(SuggestionChips.Chosen)
-    def send_suggestion(self, event: SuggestionChips.Chosen) -> None:
+    async def send_suggestion(self, event: SuggestionChips.Chosen) -> None:
         if self.refuse_if_read_only():
             return
         if not self.own_room:
             self.notify("Suggestions can be pressed in your own test room only.", severity="warning")
             return
-        self.send(str(event.suggestion.get("value") or event.suggestion.get("displayText") or ""), event.suggestion)
+        if self._can_send():
+            await self._echo(str(event.suggestion.get("value") or event.suggestion.get("displayText") or ""))
+            self.send("", event.suggestion)
+
+    def _can_send(self) -> bool:
+        if self.link is None or self.admin.profile is None or not self.session_id or not self.own_room:
+            self.notify("Open your test room first (t).", severity="warning")
+            return False
+        return True
+
+    async def _echo(self, text: str) -> None:
+        """The gateway does not send the sender's own message back: show it here."""
+        await self.query_one("#chat-log", ChatLog).add_entry(ChatEntry(message_id="", role="user", content=text))
 
     @work(group="send")
     async def send(self, text: str, suggestion: dict | None = None) -> None:
-        profile = self.admin.profile
-        if self.link is None or profile is None or not self.room or not self.session_id or not self.own_room:
-            self.notify("Open your test room first (t).", severity="warning")
+        link, profile, room, session_id = self.link, self.admin.profile, self.room, self.session_id
+        if link is None or profile is None or room is None or session_id is None:
             return
-        # the gateway does not echo the sender's own message back: show it here
-        await self.query_one("#chat-log", ChatLog).add_entry(ChatEntry(message_id="", role="user", content=text))
         if suggestion is not None:
-            await self.attempt(self.link.press(suggestion, session_id=self.session_id))
+            await self.attempt(link.press(suggestion, session_id=session_id))
         else:
-            await self.attempt(self.link.send(text, room=self.room, session_id=self.session_id, user_id=profile.id))
+            await self.attempt(link.send(text, room=room, session_id=session_id, user_id=profile.id))

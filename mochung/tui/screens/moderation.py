@@ -50,6 +50,11 @@ class ModerationScreen(AdminScreen):
             self.listing = listing
             self.append = append
 
+    class Changed(Message):
+        def __init__(self, hidden: bool) -> None:
+            super().__init__()
+            self.hidden = hidden
+
     class ContextLoaded(Message):
         def __init__(self, chat: AdminChat, neighbours: list[AdminChat]) -> None:
             super().__init__()
@@ -235,5 +240,8 @@ class ModerationScreen(AdminScreen):
         else:
             call = self.api.hide_chat(item.id, reason) if hide else self.api.unhide_chat(item.id)
         if await self.guarded(call) is not None:
-            self.notify("Hidden." if hide else "Visible again.", title="Moderation")
-            self.action_reload()
+            self.post_message(self.Changed(hide))
+
+    def on_moderation_screen_changed(self, message: Changed) -> None:
+        self.notify("Hidden." if message.hidden else "Visible again.", title="Moderation")
+        self.action_reload()
