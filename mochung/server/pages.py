@@ -65,6 +65,7 @@ class PageResponse(WireModel):
     is_published: bool
     version: int
     view_count: int
+    plan: str | None = Field(default=None, description="the plan paid for this page (PortOne), if any")
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -92,6 +93,7 @@ async def _response(page: Page, storage: FileStorage) -> PageResponse:
         is_published=page.is_published,
         version=page.version,
         view_count=page.view_count,
+        plan=page.plan,
         created_at=page.created_at,
         updated_at=page.updated_at,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mochung.domain.models import AuditEntry, Page, Payment
+from mochung.domain.models import AuditEntry, Payment
 from tests.fakes.portone_server import FakePortOne, Fault
 from tests.payments.shop import Shop, new_shop
 from tests.support import Api
@@ -69,7 +69,8 @@ async def test_a_paid_payment_verifies_and_the_page_gets_the_plan(shop: Shop) ->
     paid = await response.json()
     assert (paid["status"], paid["amount"], paid["providerPaymentId"]) == ("paid", 29900, imp_uid)
     assert paid["paidAt"] is not None
-    assert (await Page.get(id=shop.page_id)).plan == "premium"
+    page = await shop.api.client.get(f"/api/page/{shop.page_id}", headers=shop.headers)
+    assert (await page.json())["plan"] == "premium"
     again = await shop.verify(created, imp_uid)  # idempotent
     assert again.status == 200 and (await again.json())["paidAt"] == paid["paidAt"]
     assert [p["status"] for p in await shop.mine()] == ["paid"]

@@ -82,8 +82,9 @@ async def test_publish_update_delete_with_snapshots(any_storage_api: Api) -> Non
     page = await response.json()
     assert set(page) == {
         "id", "userId", "title", "slug", "markdownPath", "markdownUrl", "componentData",
-        "isPublished", "version", "viewCount", "createdAt", "updatedAt",
+        "isPublished", "version", "viewCount", "plan", "createdAt", "updatedAt",
     }  # fmt: skip
+    assert page["plan"] is None  # set when a payment for the page is paid
     assert (page["userId"], page["slug"], page["version"], page["viewCount"], page["isPublished"]) == (
         user["id"], "minsu-jieun", 1, 0, True,
     )  # fmt: skip
