@@ -138,6 +138,10 @@ def validate_props(component_type: str, props: Any) -> dict[str, Any]:
         raise ComponentError(f"{component_type} {_first_problem(error)}") from None
 
 
+# Known types that belong to the chat, never to a saved page (PROTOCOL.md: "only in chat").
+CHAT_ONLY_TYPES = frozenset({"AgentSuggestMessage"})
+
+
 def check_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each component with its known props validated (JSON-ready) and an id; everything
     else it carries is kept as it came. Raises Invalid naming the first bad component."""
@@ -146,6 +150,11 @@ def check_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = component.get("type")
         if not isinstance(kind, str) or not kind:
             raise Invalid(f"component #{index + 1} has no type", field=f"componentData.components.{index}.type")
+        if kind in CHAT_ONLY_TYPES:
+            raise Invalid(
+                f"component #{index + 1} ({kind}) is only used in chat, not on a page",
+                field=f"componentData.components.{index}.type",
+            )
         try:
             props = validate_props(kind, component.get("props", {}))
         except ComponentError as error:

@@ -156,11 +156,14 @@ async def test_component_data_is_validated(api: Api) -> None:
         "props": {"accounts": [{"side": "uncle", "owner": "a", "bank": "b", "number": "1"}]},
     }
 
-    for components in ([bad_date], [bad_account], [{"props": {}}], "not a list"):
+    chat_only = {"type": "AgentSuggestMessage", "props": {"suggestions": [{"displayText": "a", "value": "a"}]}}
+
+    for components in ([bad_date], [bad_account], [{"props": {}}], "not a list", [chat_only]):
         response = await publish(api, headers, componentData={"components": components})
         assert response.status == 400, components
         body = await response.json()
         assert body["statusCode"] == 400 and body["details"]
+    assert "only used in chat" in body["message"]
 
     huge = {"type": "Invitation", "props": {"text": "축하합니다 " * 30_000}}
     response = await publish(api, headers, componentData={"components": [huge]})
