@@ -14,6 +14,31 @@ from mochung.adapters.bus import Publisher, channel_for
 from mochung.adapters.chunks import TurnStore
 from mochung.server.relay import Relay
 from mochung.tasks.chat import ChatActors, event_message
+from mochung.tasks.worker import ChatWorker
+
+
+class LazyWorker:
+    """The embedded chat worker, started on the first turn rather than with the app: a
+    process (or a test) that never chats never starts Dramatiq's threads."""
+
+    def __init__(self, chat_worker: ChatWorker) -> None:
+        self.chat_worker = chat_worker
+        self.started = False
+        self._lock = asyncio.Lock()
+
+    async def ensure_started(self) -> None:
+        if self.started:
+            return
+        async with self._lock:
+            if not self.started:
+                await asyncio.to_thread(self.chat_worker.start)
+                self.started = True
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if self.started:
+                await asyncio.to_thread(self.chat_worker.stop)
+                self.started = False
 
 
 @dataclass
@@ -23,8 +48,11 @@ class ChatServices:
     publisher: Publisher
     turns: TurnStore
     relay: Relay
+    embedded_worker: LazyWorker | None = None
 
     async def enqueue(self, message_id: uuid.UUID) -> None:
+        if self.embedded_worker is not None:
+            await self.embedded_worker.ensure_started()
         send = self.actors.process_chat_message.send
         if isinstance(self.broker, StubBroker):
             send(str(message_id))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -23,13 +24,13 @@ from aiohttp import web
 from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
 from mochung.adapters.chunks import MemoryTurnStore, RedisTurnStore
 from mochung.server import keys
-from mochung.server.chat_services import ChatServices
+from mochung.server.chat_services import ChatServices, LazyWorker
 from mochung.server.gateway import Gateway
 from mochung.server.relay import Relay
 from mochung.settings import Settings
 from mochung.tasks.broker import broker_kind, make_broker, queue_depth
 from mochung.tasks.chat import declare_actors
-from mochung.tasks.worker import ChatWorker, build_chat_worker
+from mochung.tasks.worker import build_chat_worker
 
 log = logging.getLogger("mochung.realtime")
 SOCKETIO_PATHS = ("socket.io", "chat")
@@ -74,7 +75,8 @@ def attach(app: web.Application) -> None:
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     sio = app[keys.SOCKETIO]
-    chat_worker: ChatWorker | None = None
+    embedded_worker: LazyWorker | None = None
+    warm_up: asyncio.Task[object] | None = None
     if settings.redis_url:
         redis = app[keys.REDIS]
         assert redis is not None
@@ -88,11 +90,16 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         memory_turns = MemoryTurnStore(settings.chunk_retention_seconds)
         factory = app.get(keys.AGENT_RUNTIME_FACTORY)
         chat_worker = build_chat_worker(settings, hub=hub, turns=memory_turns, runtime_factory=factory)
-        await asyncio.to_thread(chat_worker.start)
+        embedded_worker = LazyWorker(chat_worker)
+        # The worker starts on the first turn; load the agents meanwhile so that turn does
+        # not also pay for importing LangChain.
+        warm_up = asyncio.create_task(asyncio.to_thread(importlib.import_module, "mochung.agents"))
         broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
         relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))
     await relay.start()
-    app[keys.CHAT] = ChatServices(broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay)
+    app[keys.CHAT] = ChatServices(
+        broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay, embedded_worker=embedded_worker
+    )
     app[keys.LIVE_SOCKETS] = relay
 
     async def broker_check() -> str:
@@ -117,8 +124,11 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
     finally:
         await relay.stop()
         await _stop_manager(sio)
-        if chat_worker is not None:
-            await asyncio.to_thread(chat_worker.stop)
+        if warm_up is not None:
+            with contextlib.suppress(Exception):
+                await warm_up
+        if embedded_worker is not None:
+            await embedded_worker.stop()
         with contextlib.suppress(Exception):
             broker.close()
 
