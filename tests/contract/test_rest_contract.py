@@ -466,7 +466,7 @@ async def test_an_admin_deleting_a_users_page_and_file_is_audited(client: TestCl
 
 async def test_writes_succeed_while_the_agents_answer(client: TestClient, api: Api, settings: Settings) -> None:
     if not settings.uses_sqlite:
-        pytest.skip("an SQLite defect; PostgreSQL takes row locks")
+        pytest.skip("two connections to one SQLite file is an embedded-mode concern; PostgreSQL locks rows")
     _, owner = await api.user()
     _, admin_headers = await api.admin()
     page = await c.expect(await client.post("/api/page/publish", json={"title": "t"}, headers=owner), 201, "publish")
