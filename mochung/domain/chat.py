@@ -106,16 +106,17 @@ class AcceptedMessage:
     run: AgentRun
 
 
-async def accept_user_message(session: ChatSession, text: str) -> AcceptedMessage:
-    """Store the user's message and its queued run together: never lost after this point."""
+async def accept_user_message(session: ChatSession | uuid.UUID, text: str) -> AcceptedMessage:
+    """Store the user's message and its queued run together: never lost after this point.
+    (The session's ``last_activity_at`` moves when the turn is answered or ends, keeping
+    this path — the one a user waits on — to two inserts.)"""
     message_uuid = uuid.uuid4()
-    now = _now()
+    session_id = session.id if isinstance(session, ChatSession) else session
     async with in_transaction():
         message = await ChatMessage.create(
-            id=message_uuid, session_id=session.id, message_id=message_uuid, role="user", type="text", content=text
+            id=message_uuid, session_id=session_id, message_id=message_uuid, role="user", type="text", content=text
         )
-        run = await AgentRun.create(message_id=message_uuid, session_id=session.id)
-        await ChatSession.filter(id=session.id).update(last_activity_at=now)
+        run = await AgentRun.create(message_id=message_uuid, session_id=session_id)
     return AcceptedMessage(message, run)
 
 
@@ -233,6 +234,8 @@ async def end_run(
     ended = await AgentRun.filter(id=run.id, status=RunStatus.RUNNING).update(
         status=status, error=error, trajectory=trajectory, timings=timings, finished_at=_now()
     )
+    if ended:
+        await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())  # type: ignore[attr-defined]
     return bool(ended)
 
 

@@ -289,15 +289,14 @@ class Gateway:
         settings = self.app[keys.SETTINGS]
         text = chat.check_text(text, settings.chat_max_chars)
         joined = await self._session_for(client, session_id, room)
-        session = await ChatSession.get(id=joined.session_id)
         if data.get("wedding_id") not in (None, ""):
-            await chat.join_session(client.user, session.room, data["wedding_id"])
+            await chat.join_session(client.user, joined.room, data["wedding_id"])
         wait = await self.app[keys.RATE_LIMITER].hit(
             f"chat:user:{client.user.id}", settings.chat_messages_per_minute, 60
         )
         if wait is not None:
             raise errors.RateLimited("too many messages; try again later", retry_after=wait)
-        accepted = await chat.accept_user_message(session, text)
+        accepted = await chat.accept_user_message(joined.session_id, text)
         message_id = accepted.message.message_id
         try:
             await self.services.enqueue(message_id)
@@ -305,7 +304,7 @@ class Gateway:
             log.error("could not enqueue turn %s: %s", message_id, type(error).__name__)
             await chat.abandon_run(message_id, "the queue is unavailable")
             raise errors.DependencyDown("the chat queue is unavailable; try again") from error
-        ids = {"message_id": str(message_id), "session_id": str(session.id)}
+        ids = {"message_id": str(message_id), "session_id": str(joined.session_id)}
         await self.sio.emit("message-accepted", ids, to=sid, namespace=namespace)
         user_message = {
             "type": "text",
@@ -317,7 +316,9 @@ class Gateway:
         }
         for target in NAMESPACES:  # other sockets of the room, in every process
             skip = sid if target == namespace else None
-            await self.sio.emit("newMessage", user_message, room=f"chat:{session.id}", skip_sid=skip, namespace=target)
+            await self.sio.emit(
+                "newMessage", user_message, room=f"chat:{joined.session_id}", skip_sid=skip, namespace=target
+            )
 
     async def cancel_message(self, namespace: str, sid: str, client: Client, data: Any) -> None:
         data = _payload(data)
