@@ -58,3 +58,20 @@ def make_stack(tmp_path: Path, e2e_database: str) -> Iterator[Callable[..., Stac
     yield build
     for stack in stacks:
         stack.stop()
+    for stack in stacks:  # the broker's keys of this test's namespace
+        asyncio.run(_forget_namespace(stack.redis_url, stack.namespace))
+
+
+async def _forget_namespace(redis_url: str, namespace: str) -> None:
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+    except (OSError, RedisError):
+        pass  # a private redis-server that is already gone
+    finally:
+        await client.aclose()
