@@ -23,6 +23,7 @@ class FakeLlm:
     delay_seconds: float = 0.25
     words: list[str] = field(default_factory=lambda: list(ANSWER_WORDS))
     requests: int = 0
+    failing: bool = False  # answer 400 (not retried by the SDK), as a provider refusing the request
 
     @property
     def answer(self) -> str:
@@ -37,6 +38,9 @@ class FakeLlm:
     async def completions(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         body = await request.json()
+        if self.failing:
+            error = {"error": {"message": "the model refused", "type": "invalid_request_error", "code": None}}
+            return web.json_response(error, status=400)
         model = body.get("model", "gpt-fake")
         if not body.get("stream"):
             message = {"role": "assistant", "content": "".join(self.words)}

@@ -79,3 +79,23 @@ async def test_resume_mid_answer_gets_every_chunk_once(sockets: Callable[..., Ch
     assert [a["content"] for a in answers if a["type"] == "text"] == [fake_llm.answer]
     history: list[Any] = again.events["roomHistory"][0]
     assert [m["role"] for m in history] == ["user"], "the answer was still streaming when the client came back"
+
+
+async def test_a_failing_model_ends_the_turn_with_an_error(
+    sockets: Callable[..., ChatClient], fake_llm: FakeLlm
+) -> None:
+    fake_llm.failing = True
+    user_id, token = await make_user()
+    room = new_room()
+    chat = sockets()
+    await chat.connect(token)
+    session_id = (await chat.join(room, user_id))["session_id"]
+    message_id = await chat.send(session_id, room, user_id, "hello")
+
+    error = (await chat.wait_for("message-error", message_id=message_id))[0]
+    assert error["error"] == "agent_error" and error["details"]
+    await chat.settle()
+    assert chat.answers(message_id) == []
+    run = await AgentRun.get(message_id=message_id)
+    assert run.status == RunStatus.FAILED and run.error
+    assert not await ChatMessage.filter(message_id=message_id, role="assistant").exists()
