@@ -77,6 +77,11 @@ async def user_for_token(token: str, key: str) -> User:
     return user
 
 
+async def still_active(user_id: uuid.UUID) -> bool:
+    """Whether the account may still act (checked on long-lived connections, per event)."""
+    return await User.filter(id=user_id, is_active=True).exists()
+
+
 async def create_admin(email: str, password: str, name: str | None = None) -> tuple[User, bool]:
     """Create an admin, or promote the existing account; returns (user, created)."""
     existing = await User.get_or_none(email_key=normalise_email(email).lower())

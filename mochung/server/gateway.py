@@ -98,6 +98,10 @@ def history_item(message: ChatMessage) -> dict[str, Any]:
     }
 
 
+# Events that read or change a user's chats; ping and health do neither.
+ACTING_EVENTS = frozenset({"joinRoom", "chat-message", "component-message", "cancel-message"})
+
+
 def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"].strip():
         return auth["token"].strip().removeprefix("Bearer ").strip()
@@ -142,6 +146,11 @@ class Gateway:
         async def run(sid: str, data: Any = None) -> None:
             client = self.clients.get((namespace, sid))
             if client is None:
+                return
+            if event in ACTING_EVENTS and not await users.still_active(client.user.id):
+                # The token was checked at connect; an account deactivated since may not act.
+                await self.refuse(namespace, sid, "unauthorized", "this account is no longer active")
+                await self.sio.disconnect(sid, namespace=namespace)
                 return
             try:
                 await handler(namespace, sid, client, data)

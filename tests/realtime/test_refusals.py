@@ -11,7 +11,7 @@ import pytest
 import socketio
 
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, Page
-from tests.realtime.helpers import ChatClient, make_user, new_room
+from tests.realtime.helpers import ChatClient, eventually, make_user, new_room
 from tests.support import TEST_SECRET
 
 
@@ -154,3 +154,21 @@ async def test_a_refused_resume_still_joins_the_room(sockets: Callable[..., Chat
     assert (await chat.wait_for("message-error"))[0]["error"] in ("invalid", "not_found")
     message_id = await chat.send(session_id, room, user_id, "안녕하세요")
     assert await chat.answer(message_id)
+
+
+async def test_a_deactivated_account_can_no_longer_act_on_its_open_socket(sockets: Callable[..., ChatClient]) -> None:
+    from mochung.domain.models import User
+
+    user_id, token = await make_user()
+    chat = sockets()
+    await chat.connect(token)
+    room = new_room()
+    session_id = (await chat.join(room, user_id))["session_id"]
+    await User.filter(id=user_id).update(is_active=False)
+
+    await chat.emit("chat-message", {"text": "안녕하세요", "session_id": session_id, "room": room, "userId": user_id})
+
+    error = (await chat.wait_for("message-error"))[0]
+    assert error["error"] == "unauthorized"
+    await eventually(lambda: not chat.sio.connected, "the server to close the socket")
+    await _nothing_stored()
