@@ -8,9 +8,7 @@ Each run creates its own PostgreSQL database (dropped at the end) so parallel ru
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,7 @@ from aiohttp.test_utils import TestClient
 from mochung.domain.db import close_database, open_database
 from mochung.server.app import create_app
 from mochung.settings import Settings
-from tests.support import POSTGRES_URL, REDIS_URL, TEST_SECRET, Api, need_service
-
-
-def _with_database_name(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+from tests.support import POSTGRES_URL, REDIS_URL, TEST_SECRET, Api, need_service, scratch_postgres_database
 
 
 async def _migrate(url: str) -> None:
@@ -51,26 +44,9 @@ def postgres_server_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_database(postgres_server_url: str) -> Iterator[str]:
     """A fresh, migrated database for this test run."""
-    name = f"mochung_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        admin = await asyncpg.connect(postgres_server_url)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        await _migrate(_with_database_name(postgres_server_url, name).replace("postgresql://", "postgres://"))
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(postgres_server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
-    yield _with_database_name(postgres_server_url, name).replace("postgresql://", "postgres://")
-    asyncio.run(drop())
+    with scratch_postgres_database(postgres_server_url, "mochung_test") as url:
+        asyncio.run(_migrate(url))
+        yield url
 
 
 async def truncate_postgres(url: str) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -14,6 +18,26 @@ REDIS_URL = os.environ.get("MOCHUNG_TEST_REDIS_URL")
 REQUIRE_SERVICES = os.environ.get("MOCHUNG_TEST_REQUIRE_SERVICES") == "1"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 PASSWORD = "correct horse battery"
+
+
+async def _on_server(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards; yields its URL in the
+    ``postgres://`` form mochung's settings take. The name is unique to this process and call."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server_url.rpartition('/')[0]}/{name}".replace("postgresql://", "postgres://", 1)
+    finally:
+        asyncio.run(_on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def need_service(url: str | None, name: str) -> str:

@@ -112,10 +112,7 @@ def message_out(message: ChatMessage) -> AdminChatMessage:
 def _forget_public_copy(request: web.Request, page: Page) -> None:
     """The public route keeps pages for a moment; this process's copy goes at once, so the
     moderator sees the link answer 404 right away (other processes within their 2 s TTL)."""
-    key = getattr(keys, "PUBLIC_PAGES", None)  # the pages feature's micro-cache, when mounted
-    cache = request.app.get(key) if key is not None else None
-    if cache is not None:
-        cache.forget(page.slug)
+    request.app[keys.PUBLIC_PAGES].forget(page.slug)
 
 
 @routes.get("/api/admin/pages")

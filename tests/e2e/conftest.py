@@ -4,45 +4,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.e2e.stack import Stack
-from tests.support import POSTGRES_URL, REDIS_URL, need_service
+from tests.support import POSTGRES_URL, REDIS_URL, need_service, scratch_postgres_database
 
 pytestmark = pytest.mark.e2e
 
 
-def _server_and_name(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="session")
 def e2e_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = need_service(POSTGRES_URL, "PostgreSQL").replace("postgres://", "postgresql://", 1)
+    server = need_service(POSTGRES_URL, "PostgreSQL")
     redis_url = need_service(REDIS_URL, "Redis")
-    name = f"mochung_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(server)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = _server_and_name(server, name).replace("postgresql://", "postgres://", 1)
-    try:
+    with scratch_postgres_database(server, "mochung_e2e") as url:
         Stack(tmp_path_factory.mktemp("migrate"), url, redis_url).migrate()
         yield url
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

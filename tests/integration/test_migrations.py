@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 
 from mochung.cli import app
 from mochung.domain.db import DatabaseNotMigrated, close_database, open_database
-from tests.support import POSTGRES_URL, TEST_SECRET, need_service
+from tests.support import POSTGRES_URL, TEST_SECRET, need_service, scratch_postgres_database
 
 EXPECTED_TABLES = {
     "users",
@@ -32,19 +31,8 @@ EXPECTED_TABLES = {
 
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
-    server = need_service(POSTGRES_URL, "PostgreSQL")
-    name = f"mochung_migrate_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
-        connection = await asyncpg.connect(server)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield server.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres_database(need_service(POSTGRES_URL, "PostgreSQL"), "mochung_migrate") as url:
+        yield url
 
 
 async def _tables(url: str) -> set[str]:
