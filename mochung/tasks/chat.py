@@ -40,6 +40,7 @@ from mochung.tasks.resources import ChatWorkerResources
 
 log = logging.getLogger("mochung.worker")
 CANCEL_POLL_SECONDS = 0.2
+GAVE_UP = "the assistant could not answer this message; please try again"
 STOP_GRACE_SECONDS = 5.0
 ACTOR_OPTIONS: dict[str, Any] = {
     # Errors inside a turn are reported to the client and end the run; a retry is only
@@ -63,7 +64,11 @@ def declare_actors(broker: dramatiq.Broker, resources: ChatWorkerResources | Non
         if resources is None or resources.database is None:
             raise RuntimeError("this process only enqueues chat messages; run `mochung worker`")
         with bound(resources.database):
-            await run_turn(resources, uuid.UUID(message_id))
+            try:
+                await run_turn(resources, uuid.UUID(message_id))
+            except Exception:
+                await _give_up_after_last_attempt(resources, uuid.UUID(message_id))
+                raise
 
     time_limit_ms = int(resources.settings.llm_timeout_seconds * 5 * 1000) if resources else 300_000
     actor = dramatiq.actor(
@@ -75,6 +80,22 @@ def declare_actors(broker: dramatiq.Broker, resources: ChatWorkerResources | Non
         **ACTOR_OPTIONS,
     )
     return ChatActors(process_chat_message=actor)
+
+
+async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id: uuid.UUID) -> None:
+    """When the last attempt fails around the turn (not inside it: the agents' own errors
+    already end the run), end the run as failed and tell the room, so that no run stays
+    "running" and no client waits for an answer that will not come. Best effort: if the
+    database is what failed, this fails too and the run keeps its last state."""
+    try:
+        run = await AgentRun.get_or_none(message_id=message_id)
+        if run is None or run.status != RunStatus.RUNNING or run.attempts <= ACTOR_OPTIONS["max_retries"]:
+            return
+        assert resources.publisher is not None
+        publish = _publisher(resources.publisher, str(run.session_id), str(message_id))  # type: ignore[attr-defined]
+        await _end(run, RunStatus.FAILED, "agent_error", GAVE_UP, [], {}, publish, TurnOutcome())
+    except Exception:
+        log.exception("could not end turn %s after its last attempt", message_id)
 
 
 def now_ms() -> int:
