@@ -52,6 +52,7 @@ def make_socketio(settings: Settings) -> socketio.AsyncServer:
     )
     if settings.socketio_admin_user and settings.socketio_admin_password:
         # The Socket.IO Admin UI (https://admin.socket.io), only when credentials are set.
+        # It patches Engine.IO for the whole process: one instrumented server per process.
         sio.instrument(
             auth={
                 "username": settings.socketio_admin_user,
