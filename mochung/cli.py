@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 import mochung
@@ -47,10 +48,8 @@ def run_or_fail(work: Callable[[], T], expected: tuple[type[Exception], ...] = (
         return work()
     except (SettingsError, DatabaseNotMigrated, DomainError, OSError, ConnectionError, *expected) as error:
         raise fail(getattr(error, "message", None) or str(error)) from None
-    except Exception as error:
-        if type(error).__name__ == "ValidationError":  # bad MOCHUNG_* value (pydantic)
-            raise fail(f"invalid setting: {error}") from None
-        raise
+    except ValidationError as error:  # a bad MOCHUNG_* value
+        raise fail(f"invalid setting: {error}") from None
 
 
 def with_database(settings: Settings, body: Callable[[], Awaitable[T]], *, migrate: bool | None = None) -> T:

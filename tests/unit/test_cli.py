@@ -47,3 +47,9 @@ def test_distributed_without_secret_fails_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "MOCHUNG_JWT_SECRET is required" in result.output
+
+
+def test_a_bad_setting_fails_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve"], env={"MOCHUNG_DATA_DIR": str(tmp_path), "MOCHUNG_PORT": "not-a-port"})
+    assert result.exit_code == 1
+    assert "invalid setting" in result.output and "port" in result.output
