@@ -124,6 +124,13 @@ async def log_in(app: App[Any], pilot: Pilot[Any], email: str = ADMIN_EMAIL, pas
     await settle(app, pilot)
 
 
+async def open_screen(app: App[Any], pilot: Pilot[Any], key: str) -> None:
+    """Log in as the admin, then switch to screen ``key`` ("1"–"6") and let it load."""
+    await log_in(app, pilot)
+    await pilot.press(key)
+    await settle(app, pilot)
+
+
 async def poll(coroutine_fn: Callable[[], Any], condition: Callable[[Any], bool], what: str) -> Any:
     for _ in range(WAIT_STEPS):
         value = await coroutine_fn()

@@ -13,7 +13,7 @@ from mochung.tui.client import HttpAdminApi
 from mochung.tui.format import number
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.stat_tile import StatTile
-from tests.tui.conftest import LiveServer, log_in, settle, table_rows, visible_text
+from tests.tui.conftest import LiveServer, log_in, open_screen, settle, table_rows, visible_text
 
 SIZE = (150, 45)
 
@@ -94,9 +94,7 @@ async def test_users_search_and_deactivate_with_confirmation(live_server: LiveSe
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "2")
         await pilot.press("slash")
         app.screen.query_one("#search", Input).value = "groom"
         await pilot.press("enter")
@@ -127,9 +125,7 @@ async def test_grant_admin_and_refusals_become_notifications(live_server: LiveSe
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "2")
         table = app.screen.query_one("#users", DataTable)
         emails = [row.split(" | ")[0] for row in table_rows(table)]
         assert emails == ["helper@example.com", "admin@mochung.test"]  # newest first

@@ -15,7 +15,7 @@ from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.chat_log import ChatBubble, ChatLog
 from tests.realtime.helpers import ChatClient
-from tests.tui.conftest import LiveServer, log_in, settle, table_rows, visible_text, wait_until
+from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text, wait_until
 
 SIZE = (150, 45)
 
@@ -46,9 +46,7 @@ async def test_hiding_a_chat_message_removes_it_from_room_history(live_server: L
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("3")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "3")
         app.screen.query_one("#chat-room", Input).value = "room-bride"
         app.screen.query_one("#chat-room", Input).focus()
         await pilot.press("enter")
@@ -85,9 +83,7 @@ async def test_live_chat_streams_the_answer_to_a_test_message(live_server: LiveS
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("4")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "4")
         await pilot.press("t")
         await settle(app, pilot)
         screen = app.screen
@@ -123,9 +119,7 @@ async def test_watching_a_users_room_shows_their_turn_live(live_server: LiveServ
         app = make_app(live_server, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
-            await log_in(app, pilot)
-            await pilot.press("4")
-            await settle(app, pilot)
+            await open_screen(app, pilot, "4")
             sessions = app.screen.query_one("#sessions", DataTable)
             assert table_rows(sessions)[0].startswith("room-groom | groom@example.com")
             await pilot.press("enter")  # watch the highlighted session
@@ -162,9 +156,7 @@ async def test_hide_and_unhide_a_page_from_moderation(live_server: LiveServer, t
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("3")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "3")
         pages = app.screen.query_one("#pages", DataTable)
         assert table_rows(pages) == [
             "대출 광고 | loan-ad-tui | spam@example.com | published | 1"

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, OptionList, Static
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
-from tests.tui.conftest import LiveServer, log_in, settle, table_rows, visible_text, wait_until
+from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text, wait_until
 
 SIZE = (150, 45)
 
@@ -20,9 +20,7 @@ async def test_run_a_dataset_and_read_each_case(live_server: LiveServer, tmp_pat
     app = AdminApp(HttpAdminApi(live_server.url), TokenStore(tmp_path / "tokens.json"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("6")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "6")
         options = app.screen.query_one("#datasets", OptionList)
         names = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert names == [item["name"] for item in datasets["items"]]

@@ -15,7 +15,7 @@ from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi, ReadOnlyRefused
 from mochung.tui.screens.confirm import ConfirmScreen
 from mochung.tui.tokens import TokenStore
-from tests.tui.conftest import LiveServer, log_in, settle, table_rows, visible_text
+from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text
 
 SIZE = (150, 45)
 
@@ -49,9 +49,7 @@ async def test_refund_a_sandbox_payment_with_confirmation(live_server: LiveServe
     app = AdminApp(HttpAdminApi(live_server.url), TokenStore(tmp_path / "tokens.json"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "5")
         table = app.screen.query_one("#payments", DataTable)
         assert "김신부 | premium | ₩29,900 | paid" in table_rows(table)[0]
         assert "PortOne record" in visible_text(app.screen.query_one("#payment-detail", Static))
@@ -84,9 +82,7 @@ async def test_read_only_refuses_a_refund(live_server: LiveServer, tmp_path: Pat
     app = AdminApp(api, TokenStore(tmp_path / "tokens.json"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "5")
         assert "paid" in table_rows(app.screen.query_one("#payments", DataTable))[0]
         offered = {active.binding.action for active in app.screen.active_bindings.values() if active.enabled}
         assert "reload" in offered and not {"refund", "approve", "reject"} & offered  # not in the footer either
@@ -122,9 +118,7 @@ async def test_review_a_flagged_payment(live_server: LiveServer, tmp_path: Path)
     app = AdminApp(HttpAdminApi(live_server.url), TokenStore(tmp_path / "tokens.json"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await log_in(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot)
+        await open_screen(app, pilot, "5")
         await pilot.click("#flagged")
         await settle(app, pilot)
         table = app.screen.query_one("#payments", DataTable)
