@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mochung.commands.demo import wedding_components  # noqa: E402  (the page mochung demo seeds)
 from tests.e2e.stack import Process, free_port, wait_until  # noqa: E402
 from tests.support import PASSWORD, TEST_SECRET  # noqa: E402
 
@@ -42,71 +43,6 @@ app = web.Application()
 app.router.add_get("/api/page/public/{slug}", handler)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
-
-COMPONENTS = [
-    {
-        "type": "Cover",
-        "id": "cover",
-        "props": {
-            "title": "민수 ♥ 지은",
-            "groomName": "김민수",
-            "brideName": "이지은",
-            "date": "2027년 5월 15일 토요일 오후 1시 30분",
-            "place": "더채플 청담",
-            "mainPhoto": "https://cdn.example.com/photos/main.jpg",
-        },
-    },
-    {
-        "type": "Invitation",
-        "id": "greeting",
-        "props": {
-            "text": "서로가 마주보며 다져온 사랑을 이제 함께 한 곳을 "
-            "바라보며 걸어갈 수 있는 큰 사랑으로 키우고자 합니다. " * 3,
-            "groomParents": "김철수 · 박영희의 장남",
-            "brideParents": "이정호 · 최미경의 장녀",
-        },
-    },
-    {
-        "type": "Calendar",
-        "id": "calendar",
-        "props": {
-            "weddingDate": "2027-05-15",
-            "weddingTime": "13:30",
-            "weddingDateText": "2027년 5월 15일 토요일 오후 1시 30분",
-        },
-    },
-    {
-        "type": "Location",
-        "id": "location",
-        "props": {
-            "placeName": "더채플 청담",
-            "address": "서울 강남구 선릉로 757",
-            "hall": "3층 채플홀",
-            "lat": 37.5233,
-            "lng": 127.0409,
-            "mapUrl": "https://map.kakao.com/link/to/더채플청담,37.5233,127.0409",
-            "transport": [
-                {"mode": "지하철", "text": "7호선 청담역 13번 출구 도보 5분"},
-                {"mode": "버스", "text": "청담사거리 하차"},
-            ],
-        },
-    },
-    {
-        "type": "Account",
-        "id": "accounts",
-        "props": {
-            "accounts": [
-                {"side": "groom", "owner": "김민수", "bank": "국민은행", "number": "123456-01-234567"},
-                {"side": "bride", "owner": "이지은", "bank": "신한은행", "number": "110-234-567890"},
-            ]
-        },
-    },
-    {
-        "type": "Gallery",
-        "id": "gallery",
-        "props": {"photos": [f"https://cdn.example.com/photos/{n}.jpg" for n in range(12)]},
-    },
-]
 
 
 def _post(url: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -250,9 +186,7 @@ def bench(
         email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
         _post(f"{url}/api/auth/register", {"email": email, "password": PASSWORD})
         token = _post(f"{url}/api/auth/login", {"email": email, "password": PASSWORD})["access_token"]
-        page = _post(
-            f"{url}/api/page/publish", {"title": "민수 ♥ 지은", "componentData": {"components": COMPONENTS}}, token
-        )
+        page = _post(f"{url}/api/page/publish", {"title": "민준 ♥ 서연", "componentData": wedding_components()}, token)
         path = f"/api/page/public/{page['slug']}"
         with urllib.request.urlopen(url + path) as response:
             body = response.read()
