@@ -25,7 +25,7 @@ class SettingsError(ValueError):
     """A configuration that cannot start; the message says what to change."""
 
 
-class Plan(BaseModel):
+class PlanSetting(BaseModel):
     id: str
     name: str
     amount: int = Field(gt=0)
@@ -33,8 +33,8 @@ class Plan(BaseModel):
 
 
 DEFAULT_PLANS = [
-    Plan(id="basic", name="기본 (Basic)", amount=9900),
-    Plan(id="premium", name="프리미엄 (Premium)", amount=29900),
+    PlanSetting(id="basic", name="기본 (Basic)", amount=9900),
+    PlanSetting(id="premium", name="프리미엄 (Premium)", amount=29900),
 ]
 
 
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     portone_imp_secret: SecretStr | None = None  # V1
     portone_webhook_secret: SecretStr | None = None
     portone_timeout_seconds: float = Field(default=10.0, gt=0)
-    plans: list[Plan] = Field(default_factory=lambda: list(DEFAULT_PLANS))
+    plans: list[PlanSetting] = Field(default_factory=lambda: list(DEFAULT_PLANS))
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
         has_keys = self.portone_api_secret is not None or self.portone_imp_key is not None
         return not has_keys and self.portone_base_url is None
 
-    def plan(self, plan_id: str) -> Plan | None:
+    def plan(self, plan_id: str) -> PlanSetting | None:
         return next((plan for plan in self.plans if plan.id == plan_id), None)
 
     def jwt_key(self) -> str:

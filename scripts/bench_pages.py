@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mochung.commands.demo import wedding_components  # noqa: E402  (the page mochung demo seeds)
+from mochung.cli.demo import wedding_components  # noqa: E402  (the page mochung demo seeds)
 from tests.e2e.stack import Process, free_port, wait_until  # noqa: E402
 from tests.support import PASSWORD, TEST_SECRET  # noqa: E402
 
@@ -132,7 +132,7 @@ async def _one_request(host: str, port: int, path: str) -> None:
 def _fresh_postgres(base_url: str) -> str:
     import asyncpg
 
-    from mochung.domain.db import close_database, open_database
+    from mochung.adapters.database import close_database, open_database
 
     name = f"mochung_bench_{uuid.uuid4().hex[:8]}"
 

@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mochung.domain.db import close_database, open_database
+from mochung.adapters.database import close_database, open_database
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.support import POSTGRES_URL, REDIS_URL, TEST_SECRET, Api, need_service, scratch_postgres_database

@@ -21,46 +21,21 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from mochung.domain.ports import Message, Receiver
+
 log = logging.getLogger("mochung.bus")
 
-Message = dict[str, Any]
-Receiver = Callable[[str, Message], None]  # (channel, message), called on the subscriber's loop
 RECONNECT_DELAY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 
 def channel_for(session_id: str) -> str:
     return f"chat:{session_id}"
-
-
-class Publisher(Protocol):
-    name: str
-
-    async def publish(self, channel: str, message: Message) -> None: ...
-
-
-class Subscriber(Protocol):
-    name: str
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def subscribe(self, channel: str) -> None:
-        """Return once messages published on ``channel`` from now on will be received."""
-        ...
-
-    async def unsubscribe(self, channel: str) -> None: ...
-
-    def status(self) -> str:
-        """A short state word for /api/health; raises when the subscriber cannot receive."""
-        ...
 
 
 class MemoryHub:

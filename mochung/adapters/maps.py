@@ -12,36 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import replace
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from mochung.domain.ports import MapSearchError, Place
+
 NAVER_APP_NAME = "kr.mochung"
-
-
-class MapSearchError(Exception):
-    """The place search failed; ``message`` is safe to show to the couple (no key, no body)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    address: str = ""
-    road_address: str = ""
-    lat: float | None = None
-    lng: float | None = None
-    phone: str = ""
-    place_url: str = ""
-    links: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def directions_links(name: str, lat: float | None, lng: float | None, address: str = "") -> dict[str, str]:
@@ -70,17 +49,6 @@ def directions_links(name: str, lat: float | None, lng: float | None, address: s
 
 def with_links(place: Place) -> Place:
     return replace(place, links=directions_links(place.name, place.lat, place.lng, place.road_address or place.address))
-
-
-@runtime_checkable
-class MapSearch(Protocol):
-    async def search(self, query: str, *, limit: int = 5) -> list[Place]:
-        """Places matching ``query``, best first, each with directions links."""
-        ...
-
-    async def details(self, name: str) -> Place | None:
-        """The best match for ``name`` with its directions links, or ``None``."""
-        ...
 
 
 class KakaoMapSearch:

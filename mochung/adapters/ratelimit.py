@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Protocol
 
 from redis.asyncio import Redis
 
-
-class RateLimiter(Protocol):
-    name: str
-
-    async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
-        """Count one attempt; return the seconds to wait when ``limit`` is exceeded, else None."""
-        ...
+from mochung.domain.ports import RateLimiter
 
 
 class MemoryRateLimiter:

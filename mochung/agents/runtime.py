@@ -27,13 +27,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
 
-from mochung.adapters.maps import KakaoMapSearch, MapSearch, MapSearchError, OfflineMapSearch
+from mochung.adapters.maps import KakaoMapSearch, OfflineMapSearch
 from mochung.agents.components import ComponentError
 from mochung.agents.graph import MAIN_AGENT, build_agent_graph
 from mochung.agents.models import chat_model_from_settings
 from mochung.agents.offline.policy import text_of
 from mochung.agents.tools.turn import TurnContext
 from mochung.agents.wedding import WeddingContext, detect_language
+from mochung.domain.ports import MapSearch, MapSearchError
 from mochung.settings import Settings
 
 log = logging.getLogger("mochung.agents")

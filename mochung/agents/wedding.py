@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mochung.adapters.maps import Place
 from mochung.agents.components import ComponentError, parse_page_components
+from mochung.domain.ports import Place
 
 WEEKDAYS_KO = "월화수목금토일"
 

@@ -20,6 +20,8 @@ from tortoise.transactions import in_transaction
 
 from mochung.domain import audit
 from mochung.domain.errors import Forbidden, Invalid, NotFound
+from mochung.domain.listing import Page as ResultPage
+from mochung.domain.listing import paginate
 from mochung.domain.models import (
     AgentRun,
     AuditEntry,
@@ -31,8 +33,6 @@ from mochung.domain.models import (
     RunStatus,
     User,
 )
-from mochung.domain.pagination import Page as ResultPage
-from mochung.domain.pagination import paginate
 
 PAGE_STATUSES = ("published", "draft", "hidden", "all")
 MAX_REASON = 500

@@ -1,5 +1,5 @@
 """Errors the business rules raise. They know nothing of HTTP: the server maps each kind
-to a status code in one place (``mochung.server.middlewares``)."""
+to a status code in one place (``mochung.server.http.middlewares``)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from mochung.adapters.storage import FileStorage, StorageError
 from mochung.domain import audit
 from mochung.domain.errors import DependencyDown, NotFound
 from mochung.domain.models import StoredFile, User
+from mochung.domain.ports import FileStorage, StorageError
 
 log = logging.getLogger("mochung.files")
 SNIFF_BYTES = 12  # enough for every signature below

@@ -22,10 +22,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from mochung.adapters.storage import FileStorage, StorageError
 from mochung.domain import audit
 from mochung.domain.errors import Conflict, DependencyDown, Invalid, NotFound, TooLarge
 from mochung.domain.models import Page, PageView, User
+from mochung.domain.ports import FileStorage, StorageError
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{3,64}$")
 MAX_COMPONENT_DATA_BYTES = 256 * 1024

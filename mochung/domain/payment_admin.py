@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from mochung.adapters.payments import (
-    GatewayAuthError,
-    GatewayRejected,
-    GatewayUnavailable,
-    PaymentGateway,
-    PaymentNotFound,
-)
 from mochung.domain import audit
 from mochung.domain.errors import Conflict, DependencyDown, Invalid, NotFound
+from mochung.domain.listing import Page, paginate
 from mochung.domain.models import Payment, PaymentStatus, User
-from mochung.domain.pagination import Page, paginate
+from mochung.domain.ports import (
+    PaymentNotFound,
+    PaymentProvider,
+    ProviderAuthError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
 REVIEW_DECISIONS = ("approve", "reject")
 
@@ -39,7 +39,7 @@ async def _payment(payment_id: uuid.UUID) -> Payment:
 
 
 async def refund_payment(
-    gateway: PaymentGateway, admin: User, payment_id: uuid.UUID, *, reason: str, amount: int | None
+    gateway: PaymentProvider, admin: User, payment_id: uuid.UUID, *, reason: str, amount: int | None
 ) -> Payment:
     """Give back ``amount`` (default: all that is left) through PortOne, then record what PortOne says.
 
@@ -61,9 +61,9 @@ async def refund_payment(
         after = await gateway.cancel(
             payment.provider_payment_id, amount=amount, reason=reason, current_cancellable_amount=refundable
         )
-    except (GatewayRejected, PaymentNotFound) as error:
+    except (ProviderRejected, PaymentNotFound) as error:
         raise Conflict(f"PortOne refused the refund: {error}") from error
-    except (GatewayUnavailable, GatewayAuthError) as error:
+    except (ProviderUnavailable, ProviderAuthError) as error:
         raise DependencyDown(
             "PortOne did not answer; the refund may not have happened, check before retrying"
         ) from error

@@ -12,26 +12,27 @@ import datetime as dt
 import logging
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tortoise.expressions import Q
 
-from mochung.adapters.payments import (
-    GatewayAuthError,
-    GatewayRejected,
-    GatewayUnavailable,
-    PaymentGateway,
-    PaymentGatewayError,
-    PaymentNotFound,
-    ProviderPayment,
-    ProviderStatus,
-    WebhookEvent,
-)
 from mochung.domain import audit
 from mochung.domain.errors import DependencyDown, Invalid, NotFound
 from mochung.domain.models import Page, Payment, PaymentStatus, User
-from mochung.settings import Plan
+from mochung.domain.plans import Plan, choose_plan
+from mochung.domain.ports import (
+    PaymentNotFound,
+    PaymentProvider,
+    PaymentProviderError,
+    ProviderAuthError,
+    ProviderPayment,
+    ProviderRejected,
+    ProviderStatus,
+    ProviderUnavailable,
+    WebhookEvent,
+)
 
 log = logging.getLogger("mochung.payments")
 
@@ -89,31 +90,15 @@ def judge(payment: Payment, record: ProviderPayment | None) -> Verdict:
 # ---- create and read ----------------------------------------------------------------------
 
 
-def choose_plan(plans: list[Plan], plan_id: str | None, amount: int) -> Plan:
-    """The plan paid for: the named one, whose price must be ``amount`` (the price is the server's)."""
-    if plan_id is not None:
-        plan = next((p for p in plans if p.id == plan_id), None)
-        if plan is None:
-            raise Invalid(f"no such plan; choose one of {', '.join(p.id for p in plans)}", field="planId")
-        if plan.amount != amount:
-            raise Invalid(f"the {plan.id} plan costs {plan.amount} {plan.currency}", field="amount")
-        return plan
-    plan = next((p for p in plans if p.amount == amount), None)
-    if plan is None:
-        prices = ", ".join(f"{p.id} {p.amount}" for p in plans)
-        raise Invalid(f"amount must be the price of a plan ({prices})", field="amount")
-    return plan
-
-
 def new_merchant_uid() -> str:
     """Our id for the order, sent to PortOne (V2 paymentId / V1 merchant_uid): unguessable."""
     return f"mochung-{_now():%Y%m%d}-{secrets.token_hex(10)}"
 
 
 async def create_payment(
-    gateway: PaymentGateway | None,
+    gateway: PaymentProvider | None,
     user: User,
-    plans: list[Plan],
+    plans: Sequence[Plan],
     *,
     amount: int,
     page_id: uuid.UUID,
@@ -140,7 +125,7 @@ async def create_payment(
     if gateway is not None:
         try:  # PortOne's guide: pre-register the amount, so a tampered browser amount fails at the PG
             await gateway.prepare(payment.merchant_uid, amount=payment.amount, currency=payment.currency)
-        except PaymentGatewayError as error:  # the verification after payment still protects us
+        except PaymentProviderError as error:  # the verification after payment still protects us
             log.warning("pre-registration of %s failed: %s", payment.merchant_uid, error)
     return payment
 
@@ -174,18 +159,18 @@ class Verification:
         return self.payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
 
 
-async def fetch_record(gateway: PaymentGateway, provider_payment_id: str) -> ProviderPayment | None:
+async def fetch_record(gateway: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
     try:
         return await gateway.fetch(provider_payment_id)
     except PaymentNotFound:
         return None
-    except (GatewayUnavailable, GatewayAuthError, GatewayRejected) as error:
+    except (ProviderUnavailable, ProviderAuthError, ProviderRejected) as error:
         log.warning("PortOne fetch of %s failed: %s", provider_payment_id, error)
         raise DependencyDown("PortOne did not answer; try again in a moment") from error
 
 
 async def verify_payment(
-    gateway: PaymentGateway, payment: Payment, provider_payment_id: str, *, from_webhook: bool = False
+    gateway: PaymentProvider, payment: Payment, provider_payment_id: str, *, from_webhook: bool = False
 ) -> Verification:
     """Settle ``payment`` from PortOne's record of ``provider_payment_id``; safe to repeat and to race.
 
@@ -248,7 +233,7 @@ async def _apply(payment: Payment, verdict: Verdict, record: ProviderPayment | N
     return False  # pending: nothing to record until PortOne says more
 
 
-async def _cancel_forged(gateway: PaymentGateway, payment: Payment, record: ProviderPayment, verdict: Verdict) -> None:
+async def _cancel_forged(gateway: PaymentProvider, payment: Payment, record: ProviderPayment, verdict: Verdict) -> None:
     target = f"payment:{payment.id}"
     details = {"reason": verdict.reason, "providerPaymentId": record.id, "paidAmount": record.amount}
     try:
@@ -258,7 +243,7 @@ async def _cancel_forged(gateway: PaymentGateway, payment: Payment, record: Prov
             reason=f"자동 취소: 결제 검증 실패 ({verdict.reason})",
             current_cancellable_amount=record.cancellable_amount,
         )
-    except PaymentGatewayError as error:  # flagged already: an admin refunds by hand
+    except PaymentProviderError as error:  # flagged already: an admin refunds by hand
         log.error("automatic cancel of %s failed: %s", payment.merchant_uid, error)
         await audit.record(None, "payment.auto_cancel_failed", target, {**details, "error": str(error)})
         return
@@ -266,7 +251,7 @@ async def _cancel_forged(gateway: PaymentGateway, payment: Payment, record: Prov
     await audit.record(None, "payment.auto_cancel", target, {**details, "cancelledAmount": after.cancelled_amount})
 
 
-async def _sync_refunds(gateway: PaymentGateway, payment: Payment) -> Verification:
+async def _sync_refunds(gateway: PaymentProvider, payment: Payment) -> Verification:
     """A paid payment: nothing to verify, but a refund made in PortOne's console is recorded."""
     if payment.provider_payment_id is None:
         return Verification(payment, Verdict("paid"))

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mochung.server import (
-    admin,
-    agent_endpoint,
-    auth,
-    docs,
-    files,
-    health,
-    invitations,
-    keys,
-    pages,
-    payment_gateway,
-    realtime,
-    resources,
-)
-from mochung.server.middlewares import cors, request_context
+from mochung.server import admin, auth, chat, files, invitations, keys, pages, payments, resources
+from mochung.server.chat import agent_endpoint
+from mochung.server.http import docs, health
+from mochung.server.http.middlewares import cors, request_context
 from mochung.server.public_pages import PublicPageCache
 from mochung.settings import Settings
 
@@ -36,8 +25,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([resources.database, resources.redis, resources.http_session])
     app.cleanup_ctx.extend(admin.CLEANUP_CONTEXTS)
     files.attach(app)  # storage (cleanup context), /api/file routes, /files when stored locally
-    payment_gateway.attach(app)  # PortOne gateway (or the embedded sandbox), payment routes
-    realtime.attach(app)  # Socket.IO at /socket.io and /chat; its cleanup context after the resources
+    payments.attach(app)  # PortOne provider (or the embedded sandbox), payment routes
+    chat.attach(app)  # Socket.IO at /socket.io and /chat; its cleanup context after the resources
     for table in (
         health.routes,
         auth.routes,

@@ -10,7 +10,7 @@ from mochung.domain.errors import Forbidden, RateLimited, Unauthenticated
 from mochung.domain.models import User
 from mochung.domain.security import issue_token
 from mochung.server import keys
-from mochung.server.wire import UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_body, respond
 
 routes = web.RouteTableDef()
 _USER = web.RequestKey("user", User)

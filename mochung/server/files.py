@@ -10,14 +10,15 @@ from urllib.parse import unquote
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mochung.adapters.storage import FileStorage, StorageError, open_storage
-from mochung.adapters.storage_local import LOCAL_FILES_ROUTE, LocalFileStorage, local_files_handler
+from mochung.adapters.storage import open_storage
+from mochung.adapters.storage.local import LOCAL_FILES_ROUTE, LocalFileStorage, local_files_handler
 from mochung.domain import files
 from mochung.domain.errors import DependencyDown, Invalid, TooLarge, UnsupportedMediaType
 from mochung.domain.models import StoredFile
+from mochung.domain.ports import FileStorage, StorageError
 from mochung.server import keys
 from mochung.server.auth import current_user
-from mochung.server.wire import UtcDatetime, WireModel, endpoint, path_uuid, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, respond
 
 log = logging.getLogger("mochung.files")
 routes = web.RouteTableDef()

@@ -15,7 +15,7 @@ from mochung.domain import audit, invitations
 from mochung.domain.models import InvitationCode, User
 from mochung.server import keys
 from mochung.server.auth import client_ip, current_admin, limit
-from mochung.server.wire import UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_body, respond
 
 routes = web.RouteTableDef()
 

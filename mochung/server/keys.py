@@ -10,13 +10,12 @@ from aiohttp import web
 from redis.asyncio import Redis
 from tortoise.context import TortoiseContext
 
-from mochung.adapters.ratelimit import RateLimiter
-from mochung.adapters.storage import FileStorage
-from mochung.server.chat_services import ChatServices
-from mochung.server.evaluation_runs import Evaluations
-from mochung.server.payment_services import Payments
+from mochung.agents.evaluation.runs import Evaluations
+from mochung.domain.ports import FileStorage, RateLimiter
+from mochung.server.chat.handoff import ChatServices
+from mochung.server.chat.relay import Relay
+from mochung.server.payments.provider import Payments
 from mochung.server.public_pages import PublicPageCache
-from mochung.server.relay import Relay
 from mochung.settings import Settings
 from mochung.tasks.resources import RuntimeFactory
 

@@ -11,13 +11,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from mochung.adapters.storage import FileStorage
 from mochung.domain import pages
 from mochung.domain.components import check_components
 from mochung.domain.models import Page
+from mochung.domain.ports import FileStorage
 from mochung.server import keys
 from mochung.server.auth import current_user
-from mochung.server.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, respond
 
 routes = web.RouteTableDef()
 VISITOR_COOKIE = "mochung_visitor"

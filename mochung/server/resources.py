@@ -9,8 +9,8 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
+from mochung.adapters.database import close_database, open_database
 from mochung.adapters.ratelimit import make_rate_limiter
-from mochung.domain.db import close_database, open_database
 from mochung.server import keys
 
 log = logging.getLogger("mochung.server")

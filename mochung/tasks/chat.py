@@ -30,11 +30,11 @@ from typing import Any
 
 import dramatiq
 
-from mochung.adapters.bus import Publisher, channel_for
-from mochung.adapters.chunks import TurnStore
+from mochung.adapters.bus import channel_for
+from mochung.adapters.database import bound
 from mochung.domain import chat
-from mochung.domain.db import bound
 from mochung.domain.models import AgentRun, RunStatus
+from mochung.domain.ports import Publisher, TurnStore
 from mochung.tasks.broker import CHAT_QUEUE
 from mochung.tasks.resources import ChatWorkerResources
 

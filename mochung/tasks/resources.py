@@ -21,9 +21,10 @@ from dramatiq.middleware import Middleware
 from redis.asyncio import Redis
 from tortoise.context import TortoiseContext
 
-from mochung.adapters.bus import MemoryHub, Publisher, RedisPublisher
-from mochung.adapters.chunks import MemoryTurnStore, RedisTurnStore, TurnStore
-from mochung.domain.db import close_database, open_database
+from mochung.adapters.bus import MemoryHub, RedisPublisher
+from mochung.adapters.database import close_database, open_database
+from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
+from mochung.domain.ports import Publisher, TurnStore
 from mochung.settings import Settings
 
 log = logging.getLogger("mochung.worker")

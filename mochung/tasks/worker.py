@@ -17,7 +17,7 @@ import dramatiq
 from dramatiq import Worker
 
 from mochung.adapters.bus import MemoryHub
-from mochung.adapters.chunks import TurnStore
+from mochung.domain.ports import TurnStore
 from mochung.settings import Settings
 from mochung.tasks.broker import make_broker
 from mochung.tasks.chat import ChatActors, declare_actors
@@ -65,7 +65,7 @@ def build_chat_worker(
 
 def serve_worker(settings: Settings, threads: int) -> None:
     """One worker process: run until SIGTERM or SIGINT, then finish the turns in hand."""
-    from mochung.server.logs import configure_logging
+    from mochung.logging import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()

@@ -15,10 +15,10 @@ from aiobotocore.session import AioSession, get_session
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from mochung.adapters.storage import FileStorage
-from mochung.adapters.storage_local import LocalFileStorage, add_local_files_route
-from mochung.adapters.storage_s3 import open_s3_storage
-from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, s3_settings, unique_bucket_name
+from mochung.adapters.storage.local import LocalFileStorage, add_local_files_route
+from mochung.adapters.storage.s3 import open_s3_storage
+from mochung.domain.ports import FileStorage
+from tests.support.fakes.moto_server import MotoServer, create_bucket, moto_server, s3_settings, unique_bucket_name
 
 
 @pytest.fixture(scope="session")

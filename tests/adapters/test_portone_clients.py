@@ -9,19 +9,18 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 import pytest
 
-from mochung.adapters.payments import (
-    GatewayAuthError,
-    GatewayRejected,
-    GatewayUnavailable,
-    PaymentGateway,
+from mochung.adapters.portone import PortOneV1Client, PortOneV2Client
+from mochung.domain.ports import (
     PaymentNotFound,
-    PortOneV1Client,
-    PortOneV2Client,
+    PaymentProvider,
+    ProviderAuthError,
+    ProviderRejected,
     ProviderStatus,
+    ProviderUnavailable,
 )
-from tests.fakes.portone_server import FakePortOne, Fault
+from tests.support.fakes.portone_server import FakePortOne, Fault
 
-MakeGateway = Callable[..., PaymentGateway]
+MakeGateway = Callable[..., PaymentProvider]
 
 
 @pytest.fixture
@@ -45,7 +44,9 @@ def api(request: pytest.FixtureRequest) -> str:
 def make_gateway(api: str, portone: FakePortOne, http: aiohttp.ClientSession) -> MakeGateway:
     """A client of the API under test, pointed at the fake (credentials overridable)."""
 
-    def make(*, secret: str | None = None, timeout_seconds: float = 5.0, base_url: str | None = None) -> PaymentGateway:
+    def make(
+        *, secret: str | None = None, timeout_seconds: float = 5.0, base_url: str | None = None
+    ) -> PaymentProvider:
         if api == "v2":
             return PortOneV2Client(
                 http,
@@ -146,7 +147,7 @@ async def test_a_wrong_secret_is_an_auth_error_that_does_not_repeat_the_secret(
     wrong = "wrong-secret-that-must-not-be-logged"
     gateway = make_gateway(secret=wrong)
 
-    with pytest.raises(GatewayAuthError) as raised:
+    with pytest.raises(ProviderAuthError) as raised:
         await gateway.fetch(provider_id(api, portone, "order-paid"))
 
     shown = f"{raised.value} {raised.value!r} {gateway!r}"
@@ -158,7 +159,7 @@ async def test_a_server_error_means_unavailable(api: str, portone: FakePortOne, 
     portone.paid("order-paid", 9900)
     portone.fault(provider_id(api, portone, "order-paid"), Fault(status=503))
 
-    with pytest.raises(GatewayUnavailable, match="HTTP 503"):
+    with pytest.raises(ProviderUnavailable, match="HTTP 503"):
         await make_gateway().fetch(provider_id(api, portone, "order-paid"))
 
 
@@ -168,7 +169,7 @@ async def test_a_slow_answer_times_out_as_unavailable(
     portone.paid("order-slow", 9900)
     portone.fault(provider_id(api, portone, "order-slow"), Fault(delay_seconds=60))
 
-    with pytest.raises(GatewayUnavailable, match="did not answer"):
+    with pytest.raises(ProviderUnavailable, match="did not answer"):
         await make_gateway(timeout_seconds=0.2).fetch(provider_id(api, portone, "order-slow"))
 
 
@@ -177,7 +178,7 @@ async def test_a_refused_connection_means_unavailable(make_gateway: MakeGateway)
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
 
-    with pytest.raises(GatewayUnavailable, match="could not reach"):
+    with pytest.raises(ProviderUnavailable, match="could not reach"):
         await make_gateway(base_url=f"http://127.0.0.1:{closed_port}").fetch("order-paid")
 
 
@@ -192,7 +193,7 @@ async def test_full_cancel_refunds_everything_and_a_second_cancel_is_refused(
 
     assert cancelled.status is ProviderStatus.CANCELLED
     assert cancelled.cancelled_amount == 9900
-    with pytest.raises(GatewayRejected):
+    with pytest.raises(ProviderRejected):
         await gateway.cancel(provider_payment_id, amount=None, reason="다시")
     assert (await gateway.fetch(provider_payment_id)).cancelled_amount == 9900
 
@@ -210,7 +211,7 @@ async def test_partial_cancels_add_up_to_a_full_cancel(
         3000,
         7000,
     )
-    with pytest.raises(GatewayRejected):  # more than what is left
+    with pytest.raises(ProviderRejected):  # more than what is left
         await gateway.cancel(provider_payment_id, amount=8000, reason="너무 많이")
 
     rest = await gateway.cancel(provider_payment_id, amount=7000, reason="나머지")
@@ -225,7 +226,7 @@ async def test_a_cancel_with_a_stale_balance_is_refused_and_changes_nothing(
     provider_payment_id = provider_id(api, portone, "order-race")
     await gateway.cancel(provider_payment_id, amount=4000, reason="첫 환불", current_cancellable_amount=10000)
 
-    with pytest.raises(GatewayRejected):  # a concurrent refund that still believed 10000 was left
+    with pytest.raises(ProviderRejected):  # a concurrent refund that still believed 10000 was left
         await gateway.cancel(provider_payment_id, amount=4000, reason="동시 환불", current_cancellable_amount=10000)
 
     assert (await gateway.fetch(provider_payment_id)).cancelled_amount == 4000
@@ -234,7 +235,7 @@ async def test_a_cancel_with_a_stale_balance_is_refused_and_changes_nothing(
 async def test_an_unpaid_payment_cannot_be_cancelled(api: str, portone: FakePortOne, make_gateway: MakeGateway) -> None:
     portone.payment("order-ready", 9900)
 
-    with pytest.raises(GatewayRejected):
+    with pytest.raises(ProviderRejected):
         await make_gateway().cancel(provider_id(api, portone, "order-ready"), amount=None, reason="취소")
 
 
@@ -294,6 +295,6 @@ async def test_v1_renews_a_token_the_provider_revoked_and_retries(
 async def test_v1_with_a_wrong_key_never_gets_a_token(portone: FakePortOne, http: aiohttp.ClientSession) -> None:
     client = PortOneV1Client(http, imp_key="wrong-key", imp_secret=portone.imp_secret, base_url=portone.v1_url)
 
-    with pytest.raises(GatewayAuthError, match="MOCHUNG_PORTONE_IMP_KEY"):
+    with pytest.raises(ProviderAuthError, match="MOCHUNG_PORTONE_IMP_KEY"):
         await client.fetch("imp_anything")
     assert portone.state.calls["v1.getPayment"] == 0

@@ -13,25 +13,21 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from mochung.adapters.payments import (
+from mochung.adapters.portone import (
     SANDBOX_MOUNT_PATH,
-    GatewayAuthError,
-    GatewayRejected,
-    PaymentGateway,
-    PaymentNotFound,
     PortOneV1Client,
     PortOneV2Client,
-    ProviderStatus,
     complete_sandbox_payment,
     create_embedded_sandbox,
-    make_payment_gateway,
+    make_payment_provider,
     parse_webhook_event,
     payment_webhook_secret,
     sandbox_api_secret,
     sandbox_url_for,
     verify_webhook,
 )
-from mochung.adapters.portone_sandbox_store import SandboxPayment, SandboxStore
+from mochung.adapters.portone.sandbox.store import SandboxPayment, SandboxStore
+from mochung.domain.ports import PaymentNotFound, PaymentProvider, ProviderAuthError, ProviderRejected, ProviderStatus
 from mochung.settings import Settings, SettingsError
 
 
@@ -52,7 +48,7 @@ class EmbeddedServer:
     verifies the signature and re-fetches the payment as the real flow will."""
 
     settings: Settings
-    gateway: PaymentGateway
+    gateway: PaymentProvider
     sandbox_url: str
     webhooks: list[tuple[str, ProviderStatus]] = field(default_factory=list)
 
@@ -78,7 +74,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
         app.add_subapp(SANDBOX_MOUNT_PATH, create_embedded_sandbox(settings, webhook_url="/api/payment/webhook"))
         await server.start_server()
         sandbox_url = str(server.make_url(SANDBOX_MOUNT_PATH))
-        gateway = make_payment_gateway(settings, http, sandbox_url=sandbox_url)
+        gateway = make_payment_provider(settings, http, sandbox_url=sandbox_url)
         holder["server"] = EmbeddedServer(settings=settings, gateway=gateway, sandbox_url=sandbox_url)
         yield holder["server"]
         await server.close()
@@ -139,9 +135,9 @@ async def test_a_failed_sandbox_payment_and_a_refund(embedded: EmbeddedServer) -
 async def test_completing_twice_or_without_an_amount_is_refused(embedded: EmbeddedServer) -> None:
     await complete(embedded, "order-5", amount=9900)
 
-    with pytest.raises(GatewayRejected, match="ALREADY_PAID"):
+    with pytest.raises(ProviderRejected, match="ALREADY_PAID"):
         await complete(embedded, "order-5")
-    with pytest.raises(GatewayRejected, match="pass amount"):
+    with pytest.raises(ProviderRejected, match="pass amount"):
         await complete(embedded, "order-never-prepared")
     with pytest.raises(PaymentNotFound):
         await embedded.gateway.fetch("order-never-prepared")
@@ -149,12 +145,12 @@ async def test_completing_twice_or_without_an_amount_is_refused(embedded: Embedd
 
 async def test_the_sandbox_checks_its_secret(embedded: EmbeddedServer) -> None:
     async with aiohttp.ClientSession() as http:
-        with pytest.raises(GatewayAuthError, match="same data directory"):
+        with pytest.raises(ProviderAuthError, match="same data directory"):
             await complete_sandbox_payment(
                 http, embedded.sandbox_url, api_secret="guess", payment_id="order-6", amount=1
             )
         outsider = PortOneV2Client(http, secret="guess", base_url=embedded.sandbox_url)
-        with pytest.raises(GatewayAuthError):
+        with pytest.raises(ProviderAuthError):
             await outsider.fetch("order-6")
 
 
@@ -174,19 +170,19 @@ def test_sandbox_payments_and_secrets_survive_a_restart(tmp_path: Path) -> None:
 
 async def test_the_factory_picks_the_api_from_settings(tmp_path: Path) -> None:
     async with aiohttp.ClientSession() as http:
-        v1 = make_payment_gateway(
+        v1 = make_payment_provider(
             sandbox_settings(tmp_path, portone_api="v1", portone_imp_key="key", portone_imp_secret="secret"), http
         )
-        v2 = make_payment_gateway(sandbox_settings(tmp_path, portone_api_secret="secret"), http)
+        v2 = make_payment_provider(sandbox_settings(tmp_path, portone_api_secret="secret"), http)
         assert isinstance(v1, PortOneV1Client) and v1.name == "portone-v1"
         assert isinstance(v2, PortOneV2Client) and v2.name == "portone-v2"
 
         with pytest.raises(SettingsError, match="MOCHUNG_PORTONE_API_SECRET"):
-            make_payment_gateway(sandbox_settings(tmp_path, portone_base_url="http://portone.test"), http)
+            make_payment_provider(sandbox_settings(tmp_path, portone_base_url="http://portone.test"), http)
         with pytest.raises(SettingsError, match="MOCHUNG_PORTONE_IMP_SECRET"):
-            make_payment_gateway(sandbox_settings(tmp_path, portone_api="v1", portone_imp_key="key"), http)
+            make_payment_provider(sandbox_settings(tmp_path, portone_api="v1", portone_imp_key="key"), http)
         with pytest.raises(SettingsError, match="sandbox"):
-            make_payment_gateway(sandbox_settings(tmp_path), http, sandbox_url=None)
+            make_payment_provider(sandbox_settings(tmp_path), http, sandbox_url=None)
 
 
 def test_the_configured_webhook_secret_wins_and_keys_mean_no_sandbox_secret(tmp_path: Path) -> None:

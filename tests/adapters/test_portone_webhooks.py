@@ -7,8 +7,8 @@ import json
 import pytest
 from multidict import CIMultiDict
 
-from mochung.adapters.payments import InvalidWebhook, parse_webhook_event, sign_webhook, verify_webhook
-from mochung.adapters.webhooks import new_webhook_secret
+from mochung.adapters.portone import InvalidWebhook, parse_webhook_event, sign_webhook, verify_webhook
+from mochung.adapters.portone.webhooks import new_webhook_secret
 
 SECRET = new_webhook_secret()
 NOW = 1_760_000_000

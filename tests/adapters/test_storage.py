@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from mochung.adapters.storage import FileStorage, InvalidStorageKey, StoredObjectNotFound
+from mochung.domain.ports import FileStorage, InvalidStorageKey, StoredObjectNotFound
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 MARKDOWN = "---\ntitle: 우리 결혼합니다\n---\n\n```yaml\ntype: cover\n```\n".encode()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from mochung.adapters.storage import StorageUnavailable
-from mochung.adapters.storage_local import LocalFileStorage
+from mochung.adapters.storage.local import LocalFileStorage
+from mochung.domain.ports import StorageUnavailable
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -10,11 +10,12 @@ import pytest
 from aiobotocore.session import AioSession
 from yarl import URL
 
-from mochung.adapters.storage import StorageUnavailable, open_storage
-from mochung.adapters.storage_local import LocalFileStorage
-from mochung.adapters.storage_s3 import S3FileStorage, open_s3_storage
+from mochung.adapters.storage import open_storage
+from mochung.adapters.storage.local import LocalFileStorage
+from mochung.adapters.storage.s3 import S3FileStorage, open_s3_storage
+from mochung.domain.ports import StorageUnavailable
 from mochung.settings import Settings, SettingsError
-from tests.fakes.moto_server import MotoServer, create_bucket, s3_settings, unique_bucket_name
+from tests.support.fakes.moto_server import MotoServer, create_bucket, s3_settings, unique_bucket_name
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x10" * 100
 

@@ -10,9 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from mochung.adapters.database import close_database, open_database
 from mochung.agents.evaluation.cases import load_fixture
-from mochung.commands.agents import register
-from mochung.domain.db import close_database, open_database
+from mochung.cli import chat
+from mochung.cli import eval as evaluation
 from mochung.domain.models import Page, User
 
 
@@ -30,7 +31,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     def main() -> None:
         """mochung (test)"""
 
-    register(app)
+    chat.register(app)
+    evaluation.register(app)
     return app
 
 

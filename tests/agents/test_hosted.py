@@ -16,7 +16,7 @@ from mochung.agents import TurnInput, build_runtime
 from mochung.agents.models import chat_model_from_settings
 from mochung.settings import SettingsError, load_settings
 from tests.agents.helpers import answer, collect, components, kinds
-from tests.fakes.openai_server import FakeOpenAI
+from tests.support.fakes.openai_server import FakeOpenAI
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 

@@ -11,11 +11,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from mochung.adapters.maps import KakaoMapSearch, MapSearchError, OfflineMapSearch, Place, directions_links
+from mochung.adapters.maps import KakaoMapSearch, OfflineMapSearch, directions_links
 from mochung.agents import TurnInput, build_runtime
+from mochung.domain.ports import MapSearchError, Place
 from mochung.settings import load_settings
 from tests.agents.helpers import answer, collect
-from tests.fakes.kakao_server import KAKAO_TEST_KEY, FakeKakao
+from tests.support.fakes.kakao_server import KAKAO_TEST_KEY, FakeKakao
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from mochung.adapters.maps import Place
 from mochung.agents import AgentRuntime, TurnInput
 from mochung.agents.components import chat_component
+from mochung.domain.ports import Place
 from tests.agents.helpers import answer, collect, components, kinds
 
 

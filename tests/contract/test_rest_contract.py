@@ -20,11 +20,11 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from mochung.adapters.webhooks import new_webhook_secret, sign_webhook
+from mochung.adapters.portone.webhooks import new_webhook_secret, sign_webhook
 from mochung.settings import Settings
 from tests.contract import contract as c
-from tests.fakes.portone_server import FakePortOne
 from tests.support import PASSWORD, Api
+from tests.support.fakes.portone_server import FakePortOne
 
 WEBHOOK_SECRET = new_webhook_secret()
 MAX_UPLOAD = 64 * 1024

@@ -16,7 +16,7 @@ import socketio
 from aiohttp.test_utils import TestClient
 
 from tests.contract import contract as c
-from tests.realtime.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, make_user, new_room
 
 STYLES = ["path", "namespace"]
 OTHER = {"path": "namespace", "namespace": "path"}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.stack import Stack, register
-from tests.realtime.helpers import ChatClient, new_room
+from tests.server.chat.helpers import ChatClient, new_room
 
 pytestmark = pytest.mark.e2e
 

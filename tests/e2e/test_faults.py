@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from tests.e2e.stack import RedisServer, Stack, ThreadedServer, register
-from tests.realtime.fake_llm import MODEL_NAME, FakeLlm, unique_base_url
-from tests.realtime.helpers import ChatClient, new_room
+from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm, unique_base_url
+from tests.server.chat.helpers import ChatClient, new_room
 
 pytestmark = pytest.mark.e2e
 

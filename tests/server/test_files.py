@@ -24,8 +24,8 @@ from yarl import URL
 from mochung.domain.models import AuditEntry
 from mochung.server.app import create_app
 from mochung.settings import Settings
-from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
 from tests.support import Api
+from tests.support.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200)

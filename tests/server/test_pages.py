@@ -15,8 +15,8 @@ from yarl import URL
 from mochung.domain.models import AuditEntry, Page
 from mochung.server.app import create_app
 from mochung.settings import Settings
-from tests.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
 from tests.support import Api
+from tests.support.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
 
 COVER = {
     "type": "Cover",

@@ -14,7 +14,7 @@ from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.chat_log import ChatBubble, ChatLog
-from tests.realtime.helpers import ChatClient
+from tests.server.chat.helpers import ChatClient
 from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text, wait_until
 
 SIZE = (150, 45)

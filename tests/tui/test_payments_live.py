@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from textual.widgets import DataTable, Input, Static
 
-from mochung.adapters.payments import SANDBOX_MOUNT_PATH, complete_sandbox_payment, sandbox_api_secret
+from mochung.adapters.portone import SANDBOX_MOUNT_PATH, complete_sandbox_payment, sandbox_api_secret
 from mochung.domain.models import Page
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi, ReadOnlyRefused

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from mochung.adapters.maps import MapSearch
 from mochung.agents.wedding import WeddingContext
+from mochung.domain.ports import MapSearch
 
 
 @dataclass

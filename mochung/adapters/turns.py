@@ -1,0 +1,101 @@
+"""Short-lived state of in-flight turns: the streamed chunks (so a client that reconnects
+mid-answer can resume without a gap) and the cancel flags the actor polls while streaming.
+
+Memory (embedded mode; shared by the web loop and the worker threads, hence the lock) or
+Redis (distributed mode). Both forget a turn ``retention_seconds`` after its last chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from redis.asyncio import Redis
+
+from mochung.domain.ports import Chunk
+
+KEY_PREFIX = "mochung:turn:"
+
+
+class MemoryTurnStore:
+    name = "memory"
+
+    def __init__(self, retention_seconds: int, clock: type[time.monotonic] | None = None) -> None:
+        self._retention = retention_seconds
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._chunks: dict[str, tuple[float, list[Chunk]]] = {}
+        self._cancelled: dict[str, float] = {}
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self._retention
+        for key in [k for k, (touched, _) in self._chunks.items() if touched < horizon]:
+            del self._chunks[key]
+        for key in [k for k, touched in self._cancelled.items() if touched < horizon]:
+            del self._cancelled[key]
+
+    async def append(self, message_id: str, seq: int, delta: str) -> None:
+        now = self._clock()
+        with self._lock:
+            _, chunks = self._chunks.get(message_id, (now, []))
+            chunks.append({"seq": seq, "delta": delta})
+            self._chunks[message_id] = (now, chunks)
+            if len(self._chunks) % 256 == 0:
+                self._expire(now)
+
+    async def chunks_after(self, message_id: str, after_seq: int) -> list[Chunk]:
+        with self._lock:
+            self._expire(self._clock())
+            _, chunks = self._chunks.get(message_id, (0.0, []))
+            return [dict(chunk) for chunk in chunks if chunk["seq"] > after_seq]
+
+    async def last_seq(self, message_id: str) -> int:
+        with self._lock:
+            _, chunks = self._chunks.get(message_id, (0.0, []))
+            return max((chunk["seq"] for chunk in chunks), default=0)
+
+    async def request_cancel(self, message_id: str) -> None:
+        with self._lock:
+            self._cancelled[message_id] = self._clock()
+
+    async def cancel_requested(self, message_id: str) -> bool:
+        with self._lock:
+            return message_id in self._cancelled
+
+
+class RedisTurnStore:
+    name = "redis"
+
+    def __init__(self, redis: Redis, retention_seconds: int, prefix: str = KEY_PREFIX) -> None:
+        self._redis = redis
+        self._retention = retention_seconds
+        self._prefix = prefix
+
+    def _chunks_key(self, message_id: str) -> str:
+        return f"{self._prefix}{message_id}:chunks"
+
+    def _cancel_key(self, message_id: str) -> str:
+        return f"{self._prefix}{message_id}:cancel"
+
+    async def append(self, message_id: str, seq: int, delta: str) -> None:
+        key = self._chunks_key(message_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, json.dumps({"seq": seq, "delta": delta}, ensure_ascii=False))
+            pipe.expire(key, self._retention)
+            await pipe.execute()
+
+    async def chunks_after(self, message_id: str, after_seq: int) -> list[Chunk]:
+        raw = await self._redis.lrange(self._chunks_key(message_id), 0, -1)
+        chunks = [json.loads(item) for item in raw]
+        return [chunk for chunk in chunks if chunk["seq"] > after_seq]
+
+    async def last_seq(self, message_id: str) -> int:
+        raw = await self._redis.lindex(self._chunks_key(message_id), -1)
+        return int(json.loads(raw)["seq"]) if raw else 0
+
+    async def request_cancel(self, message_id: str) -> None:
+        await self._redis.set(self._cancel_key(message_id), "1", ex=self._retention)
+
+    async def cancel_requested(self, message_id: str) -> bool:
+        return bool(await self._redis.exists(self._cancel_key(message_id)))

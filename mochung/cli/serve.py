@@ -1,0 +1,37 @@
+"""``mochung serve``: REST and Socket.IO (embedded mode also runs the chat worker inside)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import mochung
+from mochung.cli.common import run_or_fail, stderr
+from mochung.settings import load_settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default MOCHUNG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default MOCHUNG_PORT, 3002).")] = None,
+) -> None:
+    """Serve REST and Socket.IO (embedded mode also runs the chat worker inside)."""
+    run_or_fail(lambda: _serve(host, port))
+
+
+def _serve(host: str | None, port: int | None) -> None:
+    from aiohttp import web
+
+    from mochung.logging import configure_logging
+    from mochung.server.app import create_app
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level, settings.log_format)
+    application = create_app(settings)
+    stderr().print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
+    web.run_app(application, host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,146 @@
+"""Admin: the dashboard numbers and the chat sessions with their live sockets.
+
+Live sockets and queue depth belong to the realtime side (gateway and broker). They are
+read through :func:`live_sockets` and :func:`queue_depth`, which answer zero when that
+side is not wired into this app, so the admin API never fails because of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from aiohttp import web
+from pydantic import Field
+
+from mochung.domain import admin as admin_rules
+from mochung.domain.models import ChatSession
+from mochung.server import keys
+from mochung.server.auth import current_admin
+from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_query, respond
+
+log = logging.getLogger("mochung.admin")
+routes = web.RouteTableDef()
+TAG = "admin"
+
+
+class UserCounts(WireModel):
+    total: int
+    active: int
+    admins: int
+
+
+class PageCounts(WireModel):
+    total: int
+    published: int = Field(description="published and not hidden")
+    draft: int = Field(description="unpublished and not hidden")
+    hidden: int
+
+
+class PaymentCounts(WireModel):
+    by_status: dict[str, int] = Field(description="ready, paid, failed, cancelled, refunded")
+    revenue: int = Field(description="paid + refunded amounts minus refunded amounts, KRW")
+    currency: str = "KRW"
+    awaiting_review: int = Field(description="flagged payments with no review decision yet")
+
+
+class AdminStats(WireModel):
+    users: UserCounts
+    pages: PageCounts
+    chats_today: int = Field(description="chat messages stored since 00:00 UTC")
+    sessions_today: int = Field(description="chat sessions active since 00:00 UTC")
+    agent_runs: dict[str, int] = Field(description="queued, running, done, failed, cancelled")
+    payments: PaymentCounts
+    live_sockets: int = Field(description="sockets joined to a chat room on this web process")
+    queue_depth: int | None = Field(description="chat turns waiting for a worker; null if the broker is down")
+    generated_at: UtcDatetime
+
+
+class AdminSession(WireModel):
+    id: uuid.UUID
+    room: str
+    user_id: uuid.UUID
+    user_email: str
+    page_id: uuid.UUID | None
+    message_count: int
+    live_sockets: int = Field(description="sockets in this session's room on this web process")
+    last_activity_at: UtcDatetime
+    created_at: UtcDatetime
+
+
+def live_sockets(app: web.Application) -> tuple[int, dict[str, int]]:
+    """(sockets joined to a chat room, sockets per session id) on this web process, from the
+    relay's registry; zeros when the realtime side is not wired into this app."""
+    registry = app.get(keys.LIVE_SOCKETS)
+    if registry is None:
+        return 0, {}
+    return registry.total(), registry.per_session()
+
+
+async def queue_depth(app: web.Application) -> int | None:
+    """Chat turns waiting for a worker; None when the broker cannot say (e.g. Redis down),
+    so the dashboard shows "unknown" rather than failing."""
+    measure = app.get(keys.QUEUE_DEPTH)
+    if measure is None:
+        return 0
+    try:
+        return int(await measure())
+    except Exception:
+        log.warning("queue depth unavailable", exc_info=True)
+        return None
+
+
+@routes.get("/api/admin/stats")
+@endpoint(summary="Dashboard numbers", tag=TAG, auth="admin", response=AdminStats)
+async def stats(request: web.Request) -> web.Response:
+    await current_admin(request)
+    counts = await admin_rules.gather_stats()
+    total_sockets, _ = live_sockets(request.app)
+    return respond(
+        AdminStats(
+            users=UserCounts(**counts.users),
+            pages=PageCounts(**counts.pages),
+            chats_today=counts.chats_today,
+            sessions_today=counts.sessions_today,
+            agent_runs=counts.agent_runs,
+            payments=PaymentCounts(
+                by_status=counts.payments, revenue=counts.revenue, awaiting_review=counts.flagged_payments
+            ),
+            live_sockets=total_sockets,
+            queue_depth=await queue_depth(request.app),
+            generated_at=counts.generated_at,
+        )
+    )
+
+
+def session_out(session: ChatSession, message_count: int, sockets: int) -> AdminSession:
+    return AdminSession(
+        id=session.id,
+        room=session.room,
+        user_id=session.user.id,
+        user_email=session.user.email,
+        page_id=session.page_id,  # type: ignore[attr-defined]
+        message_count=message_count,
+        live_sockets=sockets,
+        last_activity_at=session.last_activity_at,
+        created_at=session.created_at,
+    )
+
+
+@routes.get("/api/admin/sessions")
+@endpoint(
+    summary="Chat sessions, most recently active first, with their live sockets",
+    tag=TAG,
+    auth="admin",
+    query=PageQuery,
+    response=Paginated[AdminSession],
+    errors=(400,),
+)
+async def list_sessions(request: web.Request) -> web.Response:
+    await current_admin(request)
+    query = read_query(request, PageQuery)
+    page, counts = await admin_rules.list_sessions(query.limit, query.cursor)
+    _, per_session = live_sockets(request.app)
+    items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in page.items]
+    return respond(Paginated[AdminSession](items=items, next_cursor=page.next_cursor))

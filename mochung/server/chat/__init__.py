@@ -1,0 +1,147 @@
+"""Wiring of the realtime chat into the web app: the Socket.IO server (attached at both
+paths when the app is built) and the cleanup context that opens the broker, the relay
+and — in embedded mode — the in-process chat worker.
+
+| part         | embedded (no MOCHUNG_REDIS_URL)          | distributed                              |
+|--------------|------------------------------------------|------------------------------------------|
+| broker       | StubBroker + Dramatiq worker threads here | Redis broker; `mochung worker` processes |
+| bus          | MemoryHub (thread-safe hop to this loop) | Redis pub/sub `chat:{session_id}`        |
+| turn store   | memory                                   | Redis                                    |
+| socket rooms | this process                             | python-socketio AsyncRedisManager        |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+import socketio as python_socketio  # aliased: this package has a submodule named socketio
+from aiohttp import web
+
+from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
+from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
+from mochung.server import keys
+from mochung.server.chat.handoff import ChatServices, LazyWorker
+from mochung.server.chat.relay import Relay
+from mochung.server.chat.socketio import Gateway
+from mochung.settings import Settings
+from mochung.tasks.broker import broker_kind, make_broker, queue_depth
+from mochung.tasks.chat import declare_actors
+from mochung.tasks.worker import build_chat_worker
+
+log = logging.getLogger("mochung.realtime")
+SOCKETIO_PATHS = ("socket.io", "chat")
+
+
+def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
+    manager = None
+    if settings.redis_url:
+        manager = python_socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.broker_namespace}:socketio")
+    origins = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
+    sio = python_socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=origins,
+        namespaces=["/", "/chat"],
+        # One socket's events are handled in the order sent (two chat-messages are stored
+        # in that order); sockets still run concurrently, each on its own connection task.
+        async_handlers=False,
+    )
+    if settings.socketio_admin_user and settings.socketio_admin_password:
+        # The Socket.IO Admin UI (https://admin.socket.io), only when credentials are set.
+        # It patches Engine.IO for the whole process: one instrumented server per process.
+        sio.instrument(
+            auth={
+                "username": settings.socketio_admin_user,
+                "password": settings.socketio_admin_password.get_secret_value(),
+            }
+        )
+    return sio
+
+
+def attach(app: web.Application) -> None:
+    """Serve Socket.IO at /socket.io and /chat, and open its resources with the app."""
+    sio = make_socketio(app[keys.SETTINGS])
+    for path in SOCKETIO_PATHS:
+        sio.attach(app, socketio_path=path)
+    gateway = Gateway(app, sio)
+    gateway.register()
+    app[keys.SOCKETIO] = sio
+    app.cleanup_ctx.append(chat_context)
+
+
+async def chat_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    sio = app[keys.SOCKETIO]
+    embedded_worker: LazyWorker | None = None
+    warm_up: asyncio.Task[object] | None = None
+    if settings.redis_url:
+        redis = app[keys.REDIS]
+        assert redis is not None
+        broker = make_broker(settings)
+        actors = declare_actors(broker)
+        publisher = RedisPublisher(redis)
+        turns = RedisTurnStore(redis, settings.chunk_retention_seconds)
+        relay = Relay(sio, lambda receive: RedisSubscriber(settings.redis_url or "", receive))
+    else:
+        hub = MemoryHub()
+        memory_turns = MemoryTurnStore(settings.chunk_retention_seconds)
+        factory = app.get(keys.AGENT_RUNTIME_FACTORY)
+        chat_worker = build_chat_worker(settings, hub=hub, turns=memory_turns, runtime_factory=factory)
+        embedded_worker = LazyWorker(chat_worker)
+        # The worker starts on the first turn; load the agents meanwhile so that turn does
+        # not also pay for importing LangChain.
+        warm_up = asyncio.create_task(asyncio.to_thread(importlib.import_module, "mochung.agents"))
+        broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
+        relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))
+    await relay.start()
+    app[keys.CHAT] = ChatServices(
+        broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay, embedded_worker=embedded_worker
+    )
+    app[keys.LIVE_SOCKETS] = relay
+
+    async def broker_check() -> str:
+        return broker_kind(broker)
+
+    async def measure_queue() -> int:
+        return await asyncio.to_thread(queue_depth, broker)
+
+    async def queue_check() -> str:
+        return str(await measure_queue())
+
+    app[keys.QUEUE_DEPTH] = measure_queue
+
+    async def relay_check() -> str:
+        return relay.subscriber.status()
+
+    app[keys.HEALTH_CHECKS]["broker"] = broker_check
+    app[keys.HEALTH_CHECKS]["relay"] = relay_check
+    app[keys.HEALTH_CHECKS]["queue"] = queue_check
+    try:
+        yield
+    finally:
+        await relay.stop()
+        await _stop_manager(sio)
+        if warm_up is not None:
+            with contextlib.suppress(Exception):
+                await warm_up
+        if embedded_worker is not None:
+            await embedded_worker.stop()
+        with contextlib.suppress(Exception):
+            broker.close()
+
+
+async def _stop_manager(sio: python_socketio.AsyncServer) -> None:
+    """python-socketio never stops its Redis listener task; do it so shutdown is clean."""
+    task = getattr(sio.manager, "thread", None)
+    if isinstance(task, asyncio.Task) and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    redis = getattr(sio.manager, "redis", None)
+    if redis is not None:
+        with contextlib.suppress(Exception):
+            await redis.aclose()

@@ -1,0 +1,86 @@
+"""POST /api/agent/chat: the seed's agent-manager entry point, so another backend can hand
+a turn to the agents. It enqueues the same actor as the Socket.IO ``chat-message``; the
+answer streams on ``chat:{session_id}`` to any socket in that session's room."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from mochung.domain import chat
+from mochung.domain.errors import DependencyDown
+from mochung.domain.models import ChatSession, Page
+from mochung.server import keys
+from mochung.server.auth import current_admin
+from mochung.server.chat.socketio import NAMESPACES, now_ms
+from mochung.server.http.wire import endpoint, read_body, respond
+
+routes = web.RouteTableDef()
+
+
+class AgentChatBody(BaseModel):
+    """snake_case like the seed's agent manager (PROTOCOL.md "Agent endpoint")."""
+
+    model_config = ConfigDict(extra="ignore")
+    message: str = Field(min_length=1)
+    session_id: uuid.UUID
+    wedding_context: dict[str, Any] | None = None
+
+
+class AgentChatAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    message_id: str
+
+
+async def _link_page(session_id: uuid.UUID, wedding_context: dict[str, Any] | None) -> None:
+    """A wedding_context naming an existing page (``page_id``) becomes the session's page."""
+    if not wedding_context:
+        return
+    page_id = wedding_context.get("page_id") or wedding_context.get("wedding_id")
+    if page_id is None:
+        return
+    page = await Page.get_or_none(id=chat.parse_uuid(page_id, "wedding_context.page_id"))
+    if page is not None:
+        await ChatSession.filter(id=session_id).update(page_id=page.id)
+
+
+@routes.post("/api/agent/chat")
+@endpoint(
+    summary="Hand a chat turn to the agents (agent-manager entry point)",
+    tag="chat",
+    auth="admin",
+    body=AgentChatBody,
+    response=AgentChatAccepted,
+    status=202,
+    errors=(400, 401, 403, 429, 503),
+)
+async def agent_chat(request: web.Request) -> web.Response:
+    admin = await current_admin(request)
+    body = await read_body(request, AgentChatBody)
+    settings = request.app[keys.SETTINGS]
+    text = chat.check_text(body.message, settings.chat_max_chars)
+    session = await chat.session_for_agent(body.session_id, admin)
+    await _link_page(session.id, body.wedding_context)
+    accepted = await chat.accept_user_message(session, text)
+    message_id = accepted.message.message_id
+    try:
+        await request.app[keys.CHAT].enqueue(message_id)
+    except Exception as error:
+        await chat.abandon_run(message_id, "the queue is unavailable")
+        raise DependencyDown("the chat queue is unavailable; try again") from error
+    user_message = {
+        "type": "text",
+        "role": "user",
+        "content": text,
+        "message_id": str(message_id),
+        "session_id": str(session.id),
+        "id": str(accepted.message.id),
+        "timestamp": now_ms(),
+    }
+    sio = request.app[keys.SOCKETIO]
+    for namespace in NAMESPACES:
+        await sio.emit("newMessage", user_message, room=f"chat:{session.id}", namespace=namespace)
+    return respond(AgentChatAccepted(message_id=str(message_id)), status=202)

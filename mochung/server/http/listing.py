@@ -1,0 +1,35 @@
+"""The wire side of cursor pagination (``mochung.domain.listing``): the ``limit`` and
+``cursor`` query parameters every list route accepts, and the ``{items, nextCursor}`` body.
+
+A list route subclasses :class:`PageQuery` for its filters and answers
+``respond(Paginated[ItemModel](items=[...], next_cursor=page.next_cursor))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import Field, model_validator
+
+from mochung.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
+from mochung.server.http.wire import WireModel
+
+ItemT = TypeVar("ItemT")
+
+
+class PageQuery(WireModel):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_absent(cls, values: Any) -> Any:
+        """``?q=&cursor=`` (a form with empty filters) reads as no filter, not as a bad value."""
+        if isinstance(values, dict):
+            return {key: value for key, value in values.items() if value != ""}
+        return values
+
+
+class Paginated(WireModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None = None

@@ -1,0 +1,108 @@
+"""Admin payments: list (status, flagged), refund through PortOne, review."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import Field, StrictInt
+
+from mochung.domain import payment_admin
+from mochung.domain.models import Payment
+from mochung.server import keys
+from mochung.server.auth import current_admin
+from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.wire import WireModel, endpoint, path_uuid, read_body, read_query, respond
+from mochung.server.payments.routes import PaymentOut, payment_out
+
+routes = web.RouteTableDef()
+TAG = "admin"
+
+
+class AdminPaymentOut(PaymentOut):
+    user_id: uuid.UUID
+    user_email: str | None
+    flagged: bool
+    review_decision: str | None
+    review_note: str | None
+    provider_record: dict[str, Any] | None = Field(description="PortOne's own record, as last fetched")
+
+
+class PaymentsQuery(PageQuery):
+    status: str | None = Field(default=None, description="ready, paid, failed, cancelled or refunded")
+    flagged: bool | None = None
+
+
+class RefundBody(WireModel):
+    reason: str = Field(min_length=1, max_length=500)
+    amount: StrictInt | None = Field(default=None, gt=0, description="omit to refund everything left")
+
+
+class ReviewBody(WireModel):
+    decision: Literal["approve", "reject"]
+    note: str = Field(default="", max_length=2000)
+
+
+def admin_payment_out(payment: Payment) -> AdminPaymentOut:
+    return AdminPaymentOut(
+        **payment_out(payment).model_dump(),
+        user_id=payment.user_id,  # type: ignore[attr-defined]
+        user_email=payment.user.email if payment.user is not None else None,
+        flagged=payment.flagged,
+        review_decision=payment.review_decision,
+        review_note=payment.review_note,
+        provider_record=payment.provider_record if isinstance(payment.provider_record, dict) else None,
+    )
+
+
+@routes.get("/api/admin/payments")
+@endpoint(
+    summary="Payments, newest first, by status and flag",
+    tag=TAG,
+    auth="admin",
+    query=PaymentsQuery,
+    response=Paginated[AdminPaymentOut],
+    errors=(400, 401, 403),
+)
+async def list_payments(request: web.Request) -> web.Response:
+    await current_admin(request)
+    query = read_query(request, PaymentsQuery)
+    page = await payment_admin.list_payments(query.status, query.flagged, query.limit, query.cursor)
+    items = [admin_payment_out(p) for p in page.items]
+    return respond(Paginated[AdminPaymentOut](items=items, next_cursor=page.next_cursor))
+
+
+@routes.post("/api/admin/payments/{id}/refund")
+@endpoint(
+    summary="Refund in full or in part through PortOne",
+    tag=TAG,
+    auth="admin",
+    body=RefundBody,
+    response=AdminPaymentOut,
+    errors=(400, 401, 403, 404, 409, 503),
+)
+async def refund(request: web.Request) -> web.Response:
+    admin = await current_admin(request)
+    payment_id = uuid.UUID(path_uuid(request))
+    body = await read_body(request, RefundBody)
+    gateway = request.app[keys.PAYMENTS].gateway_for(request)
+    payment = await payment_admin.refund_payment(gateway, admin, payment_id, reason=body.reason, amount=body.amount)
+    return respond(admin_payment_out(payment))
+
+
+@routes.post("/api/admin/payments/{id}/review")
+@endpoint(
+    summary="Record a review decision (approve or reject) with a note",
+    tag=TAG,
+    auth="admin",
+    body=ReviewBody,
+    response=AdminPaymentOut,
+    errors=(400, 401, 403, 404),
+)
+async def review(request: web.Request) -> web.Response:
+    admin = await current_admin(request)
+    payment_id = uuid.UUID(path_uuid(request))
+    body = await read_body(request, ReviewBody)
+    payment = await payment_admin.review_payment(admin, payment_id, decision=body.decision, note=body.note)
+    return respond(admin_payment_out(payment))

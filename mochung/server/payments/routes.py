@@ -1,0 +1,175 @@
+"""Payments REST (PROTOCOL.md "Payments"): plans, create, verify, webhook, my-payments."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from aiohttp import web
+from pydantic import Field, StrictInt
+
+from mochung.adapters.portone import InvalidWebhook, parse_webhook_event, verify_webhook
+from mochung.domain import payments as rules
+from mochung.domain.errors import PaymentVerificationFailed
+from mochung.domain.models import Payment
+from mochung.server import keys
+from mochung.server.auth import current_user
+from mochung.server.http.wire import BadRequest, ErrorDetail, UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.payments.provider import WEBHOOK_PATH
+
+routes = web.RouteTableDef()
+log = logging.getLogger("mochung.payments")
+TAG = "payments"
+
+
+class PlanOut(WireModel):
+    id: str
+    name: str
+    amount: int
+    currency: str
+
+
+class CreateBody(WireModel):
+    amount: StrictInt = Field(gt=0)
+    page_id: uuid.UUID
+    customer_name: str = Field(min_length=1, max_length=100)
+    plan_id: str | None = Field(default=None, max_length=50)
+
+
+class VerifyBody(WireModel):
+    payment_id: str = Field(min_length=1, max_length=200, description="our payment id (or its merchantUid)")
+    imp_uid: str | None = Field(
+        default=None, min_length=1, max_length=200, description="PortOne's id: V1 imp_uid, V2 paymentId"
+    )
+
+
+class PaymentOut(WireModel):
+    id: uuid.UUID
+    merchant_uid: str
+    amount: int
+    currency: str
+    status: str
+    page_id: uuid.UUID | None
+    plan_id: str
+    customer_name: str
+    failure_reason: str | None
+    refunded_amount: int
+    provider_payment_id: str | None
+    paid_at: UtcDatetime | None
+    created_at: UtcDatetime
+
+
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        merchant_uid=payment.merchant_uid,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status.value,
+        page_id=payment.page_id,  # type: ignore[attr-defined]
+        plan_id=payment.plan_id,
+        customer_name=payment.customer_name,
+        failure_reason=payment.failure_reason,
+        refunded_amount=payment.refunded_amount,
+        provider_payment_id=payment.provider_payment_id,
+        paid_at=payment.paid_at,
+        created_at=payment.created_at,
+    )
+
+
+@routes.get("/api/payment/plans")
+@endpoint(summary="The plans and their prices (the price is the server's)", tag=TAG, response=list[PlanOut])
+async def plans(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    return respond([PlanOut(id=p.id, name=p.name, amount=p.amount, currency=p.currency) for p in settings.plans])
+
+
+@routes.post("/api/payment/create")
+@endpoint(
+    summary="Start paying for a plan: a ready payment with a fresh merchantUid",
+    tag=TAG,
+    auth="user",
+    body=CreateBody,
+    response=PaymentOut,
+    status=201,
+    errors=(400, 401, 404),
+)
+async def create(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await read_body(request, CreateBody)
+    payments = request.app[keys.PAYMENTS]
+    payment = await rules.create_payment(
+        payments.gateway_for(request),
+        user,
+        request.app[keys.SETTINGS].plans,
+        amount=body.amount,
+        page_id=body.page_id,
+        customer_name=body.customer_name,
+        plan_id=body.plan_id,
+    )
+    return respond(payment_out(payment), status=201)
+
+
+@routes.post("/api/payment/verify")
+@endpoint(
+    summary="Check the payment with PortOne: paid only if PortOne says paid for the right amount and order",
+    tag=TAG,
+    auth="user",
+    body=VerifyBody,
+    response=PaymentOut,
+    errors=(400, 401, 404, 422, 503),
+)
+async def verify(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await read_body(request, VerifyBody)
+    payment = await rules.own_payment(user, body.payment_id)
+    gateway = request.app[keys.PAYMENTS].gateway_for(request)
+    provider_id = body.imp_uid or payment.provider_payment_id
+    if provider_id is None:
+        if not gateway.pays_by_merchant_uid:
+            raise BadRequest("impUid is required", [ErrorDetail(field="impUid", message="PortOne's imp_uid")])
+        provider_id = payment.merchant_uid  # V2: the browser paid with paymentId = our merchant uid
+    result = await rules.verify_payment(gateway, payment, provider_id)
+    if result.paid:
+        return respond(payment_out(result.payment))
+    raise PaymentVerificationFailed(
+        result.verdict.message,
+        reason=result.verdict.reason or "unknown",
+        payment=payment_out(result.payment).model_dump(by_alias=True, mode="json"),
+    )
+
+
+@routes.post(WEBHOOK_PATH)
+@endpoint(
+    summary="PortOne webhook: signature checked, body never trusted, the payment re-fetched and verified",
+    tag=TAG,
+    auth="provider",
+    errors=(400, 503),
+)
+async def webhook(request: web.Request) -> web.Response:
+    payments = request.app[keys.PAYMENTS]
+    gateway = payments.gateway_for(request)
+    body = await request.read()
+    if gateway.signs_webhooks:
+        if payments.webhook_secret is None:
+            raise web.HTTPBadRequest(reason="webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
+        try:
+            verify_webhook(payments.webhook_secret, request.headers, body)
+        except InvalidWebhook as error:
+            log.warning("webhook refused: %s", error.reason)
+            raise web.HTTPBadRequest(reason=f"invalid webhook: {error.reason}") from error
+    event = parse_webhook_event(body)
+    found = await rules.payment_for_webhook(event) if event is not None else None
+    if found is None:  # not about one of our payments: acknowledge so PortOne stops retrying
+        return respond({"received": True})
+    payment, provider_id = found
+    result = await rules.verify_payment(gateway, payment, provider_id, from_webhook=True)
+    log.info("webhook %s for %s: %s", event.type if event else "?", payment.merchant_uid, result.payment.status.value)
+    return respond({"received": True, "status": result.payment.status.value})
+
+
+@routes.get("/api/payment/my-payments")
+@endpoint(summary="The caller's payments, newest first", tag=TAG, auth="user", response=list[PaymentOut])
+async def my_payments(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    return respond([payment_out(p) for p in await rules.list_own_payments(user)])
