@@ -197,8 +197,7 @@ async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: D
     """A second page, hidden by the admin with a reason: the moderation screen's hidden
     list and the audit log start with one entry each."""
     from mochung.adapters.storage import open_storage
-    from mochung.domain import admin as admin_rules
-    from mochung.domain import pages
+    from mochung.domain import moderation, pages
     from mochung.domain.models import Page
 
     if await Page.exists(slug=HIDDEN_SLUG):
@@ -211,7 +210,7 @@ async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: D
     }
     async with open_storage(settings) as storage:
         page = await pages.publish_page(couple, "예식장 특가 안내", HIDDEN_SLUG, data, storage)
-    await admin_rules.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지")
+    await moderation.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지")
     report.note("hidden page", True)
 
 

@@ -1,4 +1,4 @@
-"""The audit log every state-changing admin action writes to."""
+"""The audit log every state-changing admin action writes to, and reading it back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from mochung.domain.models import AuditEntry
+from mochung.domain.listing import Slice, paginate
+from mochung.domain.models import (
+    AuditEntry,
+)
 
 
 async def record(
@@ -20,3 +23,16 @@ async def record(
     return await AuditEntry.create(
         admin_id=admin_id, action=action, target=target, details=details or {}, using_db=connection
     )
+
+
+async def list_audit(
+    action: str | None, admin_id: uuid.UUID | None, limit: int, cursor: str | None, *, target: str | None = None
+) -> Slice[AuditEntry]:
+    query = AuditEntry.all().select_related("admin")
+    if target:
+        query = query.filter(target=target)
+    if action:
+        query = query.filter(action=action)
+    if admin_id is not None:
+        query = query.filter(admin_id=admin_id)
+    return await paginate(query, limit=limit, cursor=cursor)

@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Slice(Generic[T]):
     items: list[T]
     next_cursor: str | None
 
@@ -75,7 +75,7 @@ def check_limit(limit: int) -> int:
 
 async def paginate(
     query: QuerySet[M], *, limit: int = DEFAULT_LIMIT, cursor: str | None = None, key: str = "created_at"
-) -> Page[M]:
+) -> Slice[M]:
     """One page of ``query``, newest ``key`` first; ``next_cursor`` is None on the last page."""
     check_limit(limit)
     if cursor:
@@ -85,4 +85,4 @@ async def paginate(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(key, getattr(rows[-1], key), rows[-1].pk) if more and rows else None
-    return Page(items=list(rows), next_cursor=next_cursor)
+    return Slice(items=list(rows), next_cursor=next_cursor)

@@ -1,4 +1,5 @@
-"""Accounts: registration, login, and who a token belongs to."""
+"""Accounts: registration, login, who a token belongs to, and what admins do to accounts
+(list, deactivate, grant or revoke admin), audited in the same transaction."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import re
 import uuid
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from mochung.domain import security
-from mochung.domain.errors import Conflict, Invalid, Unauthenticated
+from mochung.domain import audit, security
+from mochung.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from mochung.domain.invitations import consume_invitation
-from mochung.domain.models import User
+from mochung.domain.listing import Slice, paginate
+from mochung.domain.models import (
+    User,
+)
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
@@ -96,3 +101,49 @@ async def create_admin(email: str, password: str, name: str | None = None) -> tu
 
 async def get_user(user_id: uuid.UUID) -> User | None:
     return await User.get_or_none(id=user_id)
+
+
+# What admins do to accounts ---------------------------------------------------------
+
+
+async def list_users(
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    *,
+    is_admin: bool | None = None,
+    is_active: bool | None = None,
+) -> Slice[User]:
+    query = User.all()
+    if is_admin is not None:
+        query = query.filter(is_admin=is_admin)
+    if is_active is not None:
+        query = query.filter(is_active=is_active)
+    if q and q.strip():
+        needle = q.strip()
+        query = query.filter(Q(email_key__icontains=needle.lower()) | Q(name__icontains=needle))
+    return await paginate(query, limit=limit, cursor=cursor)
+
+
+async def update_user(admin: User, user_id: uuid.UUID, is_active: bool | None, is_admin: bool | None) -> User:
+    """Deactivate/reactivate, grant/revoke admin. An admin may not lock themselves out,
+    which also guarantees that at least one active admin always remains."""
+    if is_active is None and is_admin is None:
+        raise Invalid("nothing to change: send isActive and/or isAdmin")
+    if user_id == admin.id and is_admin is False:
+        raise Forbidden("you cannot remove your own admin right")
+    if user_id == admin.id and is_active is False:
+        raise Forbidden("you cannot deactivate yourself")
+    async with in_transaction() as connection:
+        user = await User.filter(id=user_id).using_db(connection).select_for_update().first()
+        if user is None:
+            raise NotFound("user not found")
+        changes: dict[str, dict[str, bool]] = {}
+        for name, wanted in (("is_active", is_active), ("is_admin", is_admin)):
+            if wanted is not None and getattr(user, name) != wanted:
+                changes["isActive" if name == "is_active" else "isAdmin"] = {"from": getattr(user, name), "to": wanted}
+                setattr(user, name, wanted)
+        if changes:
+            await user.save(using_db=connection, update_fields=["is_active", "is_admin", "updated_at"])
+            await audit.record(admin.id, "user.update", f"user:{user.id}", {"email": user.email, **changes}, connection)
+    return user

@@ -9,11 +9,11 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import Field
 
-from mochung.domain import admin as admin_rules
+from mochung.domain import moderation
 from mochung.domain.models import ChatMessage, Page
 from mochung.server import keys
 from mochung.server.auth import current_admin
-from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.listing import Paginated, SliceQuery
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, read_query, respond
 
 routes = web.RouteTableDef()
@@ -21,7 +21,7 @@ TAG = "admin"
 
 
 class HideBody(WireModel):
-    reason: str = Field(min_length=1, max_length=admin_rules.MAX_REASON)
+    reason: str = Field(min_length=1, max_length=moderation.MAX_REASON)
 
 
 class AdminPage(WireModel):
@@ -41,7 +41,7 @@ class AdminPage(WireModel):
     updated_at: UtcDatetime
 
 
-class PagesQuery(PageQuery):
+class PagesQuery(SliceQuery):
     status: Literal["published", "draft", "hidden", "all"] = "all"
 
 
@@ -60,7 +60,7 @@ class AdminChatMessage(WireModel):
     created_at: UtcDatetime
 
 
-class ChatsQuery(PageQuery):
+class ChatsQuery(SliceQuery):
     room: str | None = Field(default=None, max_length=200)
     session_id: uuid.UUID | None = None
     hidden: bool | None = Field(default=None, description="true: only hidden; false: only visible")
@@ -127,8 +127,8 @@ def _forget_public_copy(request: web.Request, page: Page) -> None:
 async def list_pages(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, PagesQuery)
-    page = await admin_rules.list_pages(query.status, query.limit, query.cursor)
-    return respond(Paginated[AdminPage](items=[page_out(p) for p in page.items], next_cursor=page.next_cursor))
+    found = await moderation.list_pages(query.status, query.limit, query.cursor)
+    return respond(Paginated[AdminPage](items=[page_out(p) for p in found.items], next_cursor=found.next_cursor))
 
 
 @routes.post("/api/admin/pages/{id}/hide")
@@ -144,7 +144,7 @@ async def hide_page(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     page_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, HideBody)
-    page = await admin_rules.hide_page(acting, page_id, body.reason)
+    page = await moderation.hide_page(acting, page_id, body.reason)
     _forget_public_copy(request, page)
     return respond(page_out(page))
 
@@ -154,7 +154,7 @@ async def hide_page(request: web.Request) -> web.Response:
 async def unhide_page(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     page_id = uuid.UUID(path_uuid(request))
-    page = await admin_rules.unhide_page(acting, page_id)
+    page = await moderation.unhide_page(acting, page_id)
     _forget_public_copy(request, page)
     return respond(page_out(page))
 
@@ -171,9 +171,9 @@ async def unhide_page(request: web.Request) -> web.Response:
 async def list_chats(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, ChatsQuery)
-    page = await admin_rules.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
-    items = [message_out(m) for m in page.items]
-    return respond(Paginated[AdminChatMessage](items=items, next_cursor=page.next_cursor))
+    found = await moderation.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
+    items = [message_out(m) for m in found.items]
+    return respond(Paginated[AdminChatMessage](items=items, next_cursor=found.next_cursor))
 
 
 @routes.post("/api/admin/chats/{id}/hide")
@@ -189,7 +189,7 @@ async def hide_chat(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     message_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, HideBody)
-    return respond(message_out(await admin_rules.hide_message(acting, message_id, body.reason)))
+    return respond(message_out(await moderation.hide_message(acting, message_id, body.reason)))
 
 
 @routes.post("/api/admin/chats/{id}/unhide")
@@ -197,4 +197,4 @@ async def hide_chat(request: web.Request) -> web.Response:
 async def unhide_chat(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     message_id = uuid.UUID(path_uuid(request))
-    return respond(message_out(await admin_rules.unhide_message(acting, message_id)))
+    return respond(message_out(await moderation.unhide_message(acting, message_id)))

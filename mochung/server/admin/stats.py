@@ -13,11 +13,11 @@ import uuid
 from aiohttp import web
 from pydantic import Field
 
-from mochung.domain import admin as admin_rules
+from mochung.domain import stats as stats_rules
 from mochung.domain.models import ChatSession
 from mochung.server import keys
 from mochung.server.auth import current_admin
-from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.listing import Paginated, SliceQuery
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_query, respond
 
 log = logging.getLogger("mochung.admin")
@@ -95,7 +95,7 @@ async def queue_depth(app: web.Application) -> int | None:
 @endpoint(summary="Dashboard numbers", tag=TAG, auth="admin", response=AdminStats)
 async def stats(request: web.Request) -> web.Response:
     await current_admin(request)
-    counts = await admin_rules.gather_stats()
+    counts = await stats_rules.gather_stats()
     total_sockets, _ = live_sockets(request.app)
     return respond(
         AdminStats(
@@ -133,14 +133,14 @@ def session_out(session: ChatSession, message_count: int, sockets: int) -> Admin
     summary="Chat sessions, most recently active first, with their live sockets",
     tag=TAG,
     auth="admin",
-    query=PageQuery,
+    query=SliceQuery,
     response=Paginated[AdminSession],
     errors=(400,),
 )
 async def list_sessions(request: web.Request) -> web.Response:
     await current_admin(request)
-    query = read_query(request, PageQuery)
-    page, counts = await admin_rules.list_sessions(query.limit, query.cursor)
+    query = read_query(request, SliceQuery)
+    found, counts = await stats_rules.list_sessions(query.limit, query.cursor)
     _, per_session = live_sockets(request.app)
-    items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in page.items]
-    return respond(Paginated[AdminSession](items=items, next_cursor=page.next_cursor))
+    items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in found.items]
+    return respond(Paginated[AdminSession](items=items, next_cursor=found.next_cursor))

@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field, StrictBool
 
-from mochung.domain import admin as admin_rules
+from mochung.domain import audit, users
 from mochung.domain.models import AuditEntry, User
 from mochung.server.auth import current_admin
-from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.listing import Paginated, SliceQuery
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, read_query, respond
 
 routes = web.RouteTableDef()
@@ -28,7 +28,7 @@ class AdminUser(WireModel):
     updated_at: UtcDatetime
 
 
-class UsersQuery(PageQuery):
+class UsersQuery(SliceQuery):
     q: str | None = Field(default=None, max_length=200, description="part of the email or name")
     is_admin: bool | None = None
     is_active: bool | None = None
@@ -49,7 +49,7 @@ class AuditEntryOut(WireModel):
     created_at: UtcDatetime
 
 
-class AuditQuery(PageQuery):
+class AuditQuery(SliceQuery):
     action: str | None = Field(default=None, max_length=100, description="e.g. page.hide, user.update")
     admin_id: uuid.UUID | None = None
     target: str | None = Field(default=None, max_length=200, description="e.g. page:<id>, user:<id>")
@@ -71,10 +71,10 @@ def user_out(user: User) -> AdminUser:
 async def list_users(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, UsersQuery)
-    page = await admin_rules.list_users(
+    found = await users.list_users(
         query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
     )
-    return respond(Paginated[AdminUser](items=[user_out(u) for u in page.items], next_cursor=page.next_cursor))
+    return respond(Paginated[AdminUser](items=[user_out(u) for u in found.items], next_cursor=found.next_cursor))
 
 
 @routes.patch("/api/admin/users/{id}")
@@ -90,7 +90,7 @@ async def update_user(request: web.Request) -> web.Response:
     acting = await current_admin(request)
     user_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, UserPatch)
-    user = await admin_rules.update_user(acting, user_id, body.is_active, body.is_admin)
+    user = await users.update_user(acting, user_id, body.is_active, body.is_admin)
     return respond(user_out(user))
 
 
@@ -106,9 +106,9 @@ async def update_user(request: web.Request) -> web.Response:
 async def list_audit(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, AuditQuery)
-    page = await admin_rules.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
-    items = [audit_out(entry) for entry in page.items]
-    return respond(Paginated[AuditEntryOut](items=items, next_cursor=page.next_cursor))
+    found = await audit.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
+    items = [audit_out(entry) for entry in found.items]
+    return respond(Paginated[AuditEntryOut](items=items, next_cursor=found.next_cursor))
 
 
 def audit_out(entry: AuditEntry) -> AuditEntryOut:

@@ -1,8 +1,8 @@
 """The wire side of cursor pagination (``mochung.domain.listing``): the ``limit`` and
 ``cursor`` query parameters every list route accepts, and the ``{items, nextCursor}`` body.
 
-A list route subclasses :class:`PageQuery` for its filters and answers
-``respond(Paginated[ItemModel](items=[...], next_cursor=page.next_cursor))``.
+A list route subclasses :class:`SliceQuery` for its filters and answers
+``respond(Paginated[ItemModel](items=[...], next_cursor=found.next_cursor))``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from mochung.server.http.wire import WireModel
 ItemT = TypeVar("ItemT")
 
 
-class PageQuery(WireModel):
+class SliceQuery(WireModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=512)
 

@@ -8,11 +8,11 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import Field, StrictInt
 
-from mochung.domain import payment_admin
+from mochung.domain import payments
 from mochung.domain.models import Payment
 from mochung.server import keys
 from mochung.server.auth import current_admin
-from mochung.server.http.listing import PageQuery, Paginated
+from mochung.server.http.listing import Paginated, SliceQuery
 from mochung.server.http.wire import WireModel, endpoint, path_uuid, read_body, read_query, respond
 from mochung.server.payments.routes import PaymentOut, payment_out
 
@@ -29,7 +29,7 @@ class AdminPaymentOut(PaymentOut):
     provider_record: dict[str, Any] | None = Field(description="PortOne's own record, as last fetched")
 
 
-class PaymentsQuery(PageQuery):
+class PaymentsQuery(SliceQuery):
     status: str | None = Field(default=None, description="ready, paid, failed, cancelled or refunded")
     flagged: bool | None = None
 
@@ -68,9 +68,9 @@ def admin_payment_out(payment: Payment) -> AdminPaymentOut:
 async def list_payments(request: web.Request) -> web.Response:
     await current_admin(request)
     query = read_query(request, PaymentsQuery)
-    page = await payment_admin.list_payments(query.status, query.flagged, query.limit, query.cursor)
-    items = [admin_payment_out(p) for p in page.items]
-    return respond(Paginated[AdminPaymentOut](items=items, next_cursor=page.next_cursor))
+    found = await payments.list_payments(query.status, query.flagged, query.limit, query.cursor)
+    items = [admin_payment_out(p) for p in found.items]
+    return respond(Paginated[AdminPaymentOut](items=items, next_cursor=found.next_cursor))
 
 
 @routes.post("/api/admin/payments/{id}/refund")
@@ -87,7 +87,7 @@ async def refund(request: web.Request) -> web.Response:
     payment_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, RefundBody)
     gateway = request.app[keys.PAYMENTS].gateway_for(request)
-    payment = await payment_admin.refund_payment(gateway, admin, payment_id, reason=body.reason, amount=body.amount)
+    payment = await payments.refund_payment(gateway, admin, payment_id, reason=body.reason, amount=body.amount)
     return respond(admin_payment_out(payment))
 
 
@@ -104,5 +104,5 @@ async def review(request: web.Request) -> web.Response:
     admin = await current_admin(request)
     payment_id = uuid.UUID(path_uuid(request))
     body = await read_body(request, ReviewBody)
-    payment = await payment_admin.review_payment(admin, payment_id, decision=body.decision, note=body.note)
+    payment = await payments.review_payment(admin, payment_id, decision=body.decision, note=body.note)
     return respond(admin_payment_out(payment))
