@@ -59,10 +59,6 @@ class MemoryHub:
             else:
                 self._subscribers.pop(channel, None)
 
-    def channels(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
-
     async def publish(self, channel: str, message: Message) -> None:
         # Round-trip through JSON so both modes hand subscribers the same plain data
         # (and a non-serialisable event fails here, as it would on Redis).
@@ -170,9 +166,6 @@ class RedisSubscriber:
             with contextlib.suppress(RedisError, OSError):
                 async with self._lock:
                     await self._pubsub.unsubscribe(channel)
-
-    def subscribed(self) -> int:
-        return len(self._wanted)
 
     def status(self) -> str:
         """"ok" when connected with every subscription confirmed; raises otherwise."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -13,7 +14,7 @@ from mochung.domain.ports import RateLimiter
 class MemoryRateLimiter:
     name = "memory"
 
-    def __init__(self, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
         self._clock = clock or time.monotonic
 

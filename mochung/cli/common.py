@@ -47,9 +47,10 @@ def run_or_fail(work: Callable[[], T], expected: tuple[type[Exception], ...] = (
     stderr and exit code 1. Anything else is a bug and keeps its traceback."""
     from mochung.adapters.database import DatabaseNotMigrated  # the database driver loads on first use
 
+    known: tuple[type[Exception], ...] = (SettingsError, DatabaseNotMigrated, DomainError, OSError, ConnectionError)
     try:
         return work()
-    except (SettingsError, DatabaseNotMigrated, DomainError, OSError, ConnectionError, *expected) as error:
+    except known + expected as error:
         raise fail(getattr(error, "message", None) or str(error)) from None
     except ValidationError as error:  # a bad MOCHUNG_* value
         raise fail(f"invalid setting: {error}") from None

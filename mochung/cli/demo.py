@@ -178,15 +178,15 @@ async def _couple(password: str, report: DemoReport) -> Any:
 async def _page(settings: Settings, couple: Any, report: DemoReport) -> Any:
     """Published as the pages feature publishes: validated components, Markdown snapshot in storage."""
     from mochung.adapters.storage import open_storage
-    from mochung.agents.components import parse_page_components
     from mochung.domain import pages
+    from mochung.domain.components import parse_components
     from mochung.domain.models import Page
 
     page = await Page.get_or_none(slug=DEMO_SLUG)
     report.note("published page", page is None)
     if page is None:
         data = wedding_components()
-        parse_page_components(data)  # the demo shows only what the builder would accept
+        parse_components(data)  # the demo shows only what the builder would accept
         async with open_storage(settings) as storage:
             page = await pages.publish_page(couple, "민준 ♥ 서연 결혼합니다", DEMO_SLUG, data, storage)
     report.page_id = str(page.id)
@@ -215,7 +215,7 @@ async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: D
 
 
 async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: DemoReport) -> None:
-    """Real turns: the user's messages stored as the gateway stores them, answered by the
+    """Real turns: the user's messages stored as the provider stores them, answered by the
     agents' offline runtime, stored with their runs as the chat actor stores them."""
     from mochung.agents import TurnInput, build_runtime
     from mochung.domain import chat
@@ -267,7 +267,7 @@ async def _payment(settings: Settings, http: Any, couple: Any, page: Any, report
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         sandbox_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        gateway = make_payment_provider(settings, http, sandbox_url=sandbox_url)
+        provider = make_payment_provider(settings, http, sandbox_url=sandbox_url)
         plan = settings.plans[0]
         payment = await payments.create_payment(
             None, couple, settings.plans, amount=plan.amount, page_id=page.id, customer_name="김민준", plan_id=plan.id
@@ -280,7 +280,7 @@ async def _payment(settings: Settings, http: Any, couple: Any, page: Any, report
         level = quiet.level
         quiet.setLevel(logging.ERROR)  # the failed verification is the point here, not news
         try:
-            await payments.verify_payment(gateway, payment, payment.merchant_uid)
+            await payments.verify_payment(provider, payment, payment.merchant_uid)
         finally:
             quiet.setLevel(level)
     finally:

@@ -97,7 +97,7 @@ def new_merchant_uid() -> str:
 
 
 async def create_payment(
-    gateway: PaymentProvider | None,
+    provider: PaymentProvider | None,
     user: User,
     plans: Sequence[Plan],
     *,
@@ -123,9 +123,9 @@ async def create_payment(
         currency=plan.currency,
         customer_name=name,
     )
-    if gateway is not None:
+    if provider is not None:
         try:  # PortOne's guide: pre-register the amount, so a tampered browser amount fails at the PG
-            await gateway.prepare(payment.merchant_uid, amount=payment.amount, currency=payment.currency)
+            await provider.prepare(payment.merchant_uid, amount=payment.amount, currency=payment.currency)
         except PaymentProviderError as error:  # the verification after payment still protects us
             log.warning("pre-registration of %s failed: %s", payment.merchant_uid, error)
     return payment
@@ -160,9 +160,9 @@ class Verification:
         return self.payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
 
 
-async def fetch_record(gateway: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
+async def fetch_record(provider: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
     try:
-        return await gateway.fetch(provider_payment_id)
+        return await provider.fetch(provider_payment_id)
     except PaymentNotFound:
         return None
     except (ProviderUnavailable, ProviderAuthError, ProviderRejected) as error:
@@ -171,7 +171,7 @@ async def fetch_record(gateway: PaymentProvider, provider_payment_id: str) -> Pr
 
 
 async def verify_payment(
-    gateway: PaymentProvider, payment: Payment, provider_payment_id: str, *, from_webhook: bool = False
+    provider: PaymentProvider, payment: Payment, provider_payment_id: str, *, from_webhook: bool = False
 ) -> Verification:
     """Settle ``payment`` from PortOne's record of ``provider_payment_id``; safe to repeat and to race.
 
@@ -182,16 +182,16 @@ async def verify_payment(
     if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         if not from_webhook:  # already settled: no need to ask PortOne again
             return Verification(payment, Verdict("paid"))
-        return await _sync_refunds(gateway, payment)  # e.g. a refund made in PortOne's console
+        return await _sync_refunds(provider, payment)  # e.g. a refund made in PortOne's console
     if payment.status is PaymentStatus.CANCELLED:
         return Verification(payment, Verdict("failed", "provider_cancelled"))
-    record = await fetch_record(gateway, provider_payment_id)
+    record = await fetch_record(provider, provider_payment_id)
     verdict = judge(payment, record)
     if from_webhook and verdict.reason in ("provider_payment_not_found", "merchant_uid_mismatch"):
         return Verification(payment, Verdict("pending", verdict.reason))
     won = await _apply(payment, verdict, record, provider_payment_id)
     if won and verdict.cancel and record is not None:
-        await _cancel_forged(gateway, payment, record, verdict)
+        await _cancel_forged(provider, payment, record, verdict)
     fresh = await Payment.get(id=payment.id)
     if fresh.status is PaymentStatus.FAILED and fresh.failure_reason and verdict.outcome != "paid":
         # a payment that already failed keeps its first reason (e.g. amount_mismatch, then cancelled)
@@ -210,8 +210,8 @@ async def _apply(payment: Payment, verdict: Verdict, record: ProviderPayment | N
             status=PaymentStatus.PAID, paid_at=_now(), provider_payment_id=provider_id, provider_record=raw,
             failure_reason=None,
         )  # fmt: skip
-        if changed and payment.page_id is not None:  # type: ignore[attr-defined]
-            await Page.filter(id=payment.page_id).update(plan=payment.plan_id)  # type: ignore[attr-defined]
+        if changed and payment.page_id is not None:
+            await Page.filter(id=payment.page_id).update(plan=payment.plan_id)
         return bool(changed)
     if verdict.outcome == "failed":
         query = Payment.filter(id=payment.id, status=PaymentStatus.READY)
@@ -234,11 +234,13 @@ async def _apply(payment: Payment, verdict: Verdict, record: ProviderPayment | N
     return False  # pending: nothing to record until PortOne says more
 
 
-async def _cancel_forged(gateway: PaymentProvider, payment: Payment, record: ProviderPayment, verdict: Verdict) -> None:
+async def _cancel_forged(
+    provider: PaymentProvider, payment: Payment, record: ProviderPayment, verdict: Verdict
+) -> None:
     target = f"payment:{payment.id}"
     details = {"reason": verdict.reason, "providerPaymentId": record.id, "paidAmount": record.amount}
     try:
-        after = await gateway.cancel(
+        after = await provider.cancel(
             record.id,
             amount=None,
             reason=f"자동 취소: 결제 검증 실패 ({verdict.reason})",
@@ -252,11 +254,11 @@ async def _cancel_forged(gateway: PaymentProvider, payment: Payment, record: Pro
     await audit.record(None, "payment.auto_cancel", target, {**details, "cancelledAmount": after.cancelled_amount})
 
 
-async def _sync_refunds(gateway: PaymentProvider, payment: Payment) -> Verification:
+async def _sync_refunds(provider: PaymentProvider, payment: Payment) -> Verification:
     """A paid payment: nothing to verify, but a refund made in PortOne's console is recorded."""
     if payment.provider_payment_id is None:
         return Verification(payment, Verdict("paid"))
-    record = await fetch_record(gateway, payment.provider_payment_id)
+    record = await fetch_record(provider, payment.provider_payment_id)
     if record is not None and record.merchant_uid == payment.merchant_uid:
         refunded = min(record.cancelled_amount, payment.amount)
         if refunded > payment.refunded_amount:
@@ -300,7 +302,7 @@ async def _payment(payment_id: uuid.UUID) -> Payment:
 
 
 async def refund_payment(
-    gateway: PaymentProvider, admin: User, payment_id: uuid.UUID, *, reason: str, amount: int | None
+    provider: PaymentProvider, admin: User, payment_id: uuid.UUID, *, reason: str, amount: int | None
 ) -> Payment:
     """Give back ``amount`` (default: all that is left) through PortOne, then record what PortOne says.
 
@@ -319,7 +321,7 @@ async def refund_payment(
     if amount is not None and amount > refundable:
         raise Invalid(f"at most {refundable} {payment.currency} is left to refund", field="amount")
     try:
-        after = await gateway.cancel(
+        after = await provider.cancel(
             payment.provider_payment_id, amount=amount, reason=reason, current_cancellable_amount=refundable
         )
     except (ProviderRejected, PaymentNotFound) as error:

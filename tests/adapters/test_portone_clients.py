@@ -20,7 +20,7 @@ from mochung.domain.ports import (
 )
 from tests.support.fakes.portone_server import FakePortOne, Fault
 
-MakeGateway = Callable[..., PaymentProvider]
+MakeProvider = Callable[..., PaymentProvider]
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def api(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_gateway(api: str, portone: FakePortOne, http: aiohttp.ClientSession) -> MakeGateway:
+def make_provider(api: str, portone: FakePortOne, http: aiohttp.ClientSession) -> MakeProvider:
     """A client of the API under test, pointed at the fake (credentials overridable)."""
 
     def make(
@@ -73,12 +73,12 @@ def provider_id(api: str, portone: FakePortOne, payment_id: str) -> str:
 
 
 async def test_a_paid_payment_reads_as_paid_with_its_amount_and_merchant_uid(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-paid", 9900)
-    gateway = make_gateway()
+    provider = make_provider()
 
-    payment = await gateway.fetch(provider_id(api, portone, "order-paid"))
+    payment = await provider.fetch(provider_id(api, portone, "order-paid"))
 
     assert payment.status is ProviderStatus.PAID
     assert payment.is_paid
@@ -86,15 +86,15 @@ async def test_a_paid_payment_reads_as_paid_with_its_amount_and_merchant_uid(
     assert payment.merchant_uid == "order-paid"
     assert payment.id == provider_id(api, portone, "order-paid")
     assert payment.raw  # the provider's own record, kept for the audit trail
-    assert gateway.name == f"portone-{api}"
+    assert provider.name == f"portone-{api}"
 
 
 async def test_a_tampered_amount_is_reported_as_the_provider_saw_it(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-cheap", 100)
 
-    payment = await make_gateway().fetch(provider_id(api, portone, "order-cheap"))
+    payment = await make_provider().fetch(provider_id(api, portone, "order-cheap"))
 
     assert payment.is_paid and payment.amount == 100
 
@@ -121,11 +121,11 @@ async def test_a_payment_for_another_merchant_uid_shows_that_uid(
     ],
 )
 async def test_unpaid_states_are_normalised(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway, scripted: str, expected: ProviderStatus
+    api: str, portone: FakePortOne, make_provider: MakeProvider, scripted: str, expected: ProviderStatus
 ) -> None:
     portone.payment("order-x", 9900, status=scripted)
 
-    payment = await make_gateway().fetch(provider_id(api, portone, "order-x"))
+    payment = await make_provider().fetch(provider_id(api, portone, "order-x"))
 
     assert payment.status is expected
     assert not payment.is_paid
@@ -135,112 +135,114 @@ async def test_unpaid_states_are_normalised(
         assert payment.cancelled_amount == 9900 and payment.cancellable_amount == 0
 
 
-async def test_an_unknown_payment_is_not_found(make_gateway: MakeGateway) -> None:
+async def test_an_unknown_payment_is_not_found(make_provider: MakeProvider) -> None:
     with pytest.raises(PaymentNotFound, match="no-such-payment"):
-        await make_gateway().fetch("no-such-payment")
+        await make_provider().fetch("no-such-payment")
 
 
 async def test_a_wrong_secret_is_an_auth_error_that_does_not_repeat_the_secret(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-paid", 9900)
     wrong = "wrong-secret-that-must-not-be-logged"
-    gateway = make_gateway(secret=wrong)
+    provider = make_provider(secret=wrong)
 
     with pytest.raises(ProviderAuthError) as raised:
-        await gateway.fetch(provider_id(api, portone, "order-paid"))
+        await provider.fetch(provider_id(api, portone, "order-paid"))
 
-    shown = f"{raised.value} {raised.value!r} {gateway!r}"
+    shown = f"{raised.value} {raised.value!r} {provider!r}"
     assert wrong not in shown and portone.api_secret not in shown and portone.imp_secret not in shown
     assert "refused" in str(raised.value)
 
 
-async def test_a_server_error_means_unavailable(api: str, portone: FakePortOne, make_gateway: MakeGateway) -> None:
+async def test_a_server_error_means_unavailable(api: str, portone: FakePortOne, make_provider: MakeProvider) -> None:
     portone.paid("order-paid", 9900)
     portone.fault(provider_id(api, portone, "order-paid"), Fault(status=503))
 
     with pytest.raises(ProviderUnavailable, match="HTTP 503"):
-        await make_gateway().fetch(provider_id(api, portone, "order-paid"))
+        await make_provider().fetch(provider_id(api, portone, "order-paid"))
 
 
 async def test_a_slow_answer_times_out_as_unavailable(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-slow", 9900)
     portone.fault(provider_id(api, portone, "order-slow"), Fault(delay_seconds=60))
 
     with pytest.raises(ProviderUnavailable, match="did not answer"):
-        await make_gateway(timeout_seconds=0.2).fetch(provider_id(api, portone, "order-slow"))
+        await make_provider(timeout_seconds=0.2).fetch(provider_id(api, portone, "order-slow"))
 
 
-async def test_a_refused_connection_means_unavailable(make_gateway: MakeGateway) -> None:
+async def test_a_refused_connection_means_unavailable(make_provider: MakeProvider) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
 
     with pytest.raises(ProviderUnavailable, match="could not reach"):
-        await make_gateway(base_url=f"http://127.0.0.1:{closed_port}").fetch("order-paid")
+        await make_provider(base_url=f"http://127.0.0.1:{closed_port}").fetch("order-paid")
 
 
 async def test_full_cancel_refunds_everything_and_a_second_cancel_is_refused(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-refund", 9900)
-    gateway = make_gateway()
+    provider = make_provider()
     provider_payment_id = provider_id(api, portone, "order-refund")
 
-    cancelled = await gateway.cancel(provider_payment_id, amount=None, reason="고객 요청")
+    cancelled = await provider.cancel(provider_payment_id, amount=None, reason="고객 요청")
 
     assert cancelled.status is ProviderStatus.CANCELLED
     assert cancelled.cancelled_amount == 9900
     with pytest.raises(ProviderRejected):
-        await gateway.cancel(provider_payment_id, amount=None, reason="다시")
-    assert (await gateway.fetch(provider_payment_id)).cancelled_amount == 9900
+        await provider.cancel(provider_payment_id, amount=None, reason="다시")
+    assert (await provider.fetch(provider_payment_id)).cancelled_amount == 9900
 
 
 async def test_partial_cancels_add_up_to_a_full_cancel(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-partial", 10000)
-    gateway = make_gateway()
+    provider = make_provider()
     provider_payment_id = provider_id(api, portone, "order-partial")
 
-    first = await gateway.cancel(provider_payment_id, amount=3000, reason="일부 환불")
+    first = await provider.cancel(provider_payment_id, amount=3000, reason="일부 환불")
     assert (first.status, first.cancelled_amount, first.cancellable_amount) == (
         ProviderStatus.PARTIAL_CANCELLED,
         3000,
         7000,
     )
     with pytest.raises(ProviderRejected):  # more than what is left
-        await gateway.cancel(provider_payment_id, amount=8000, reason="너무 많이")
+        await provider.cancel(provider_payment_id, amount=8000, reason="너무 많이")
 
-    rest = await gateway.cancel(provider_payment_id, amount=7000, reason="나머지")
+    rest = await provider.cancel(provider_payment_id, amount=7000, reason="나머지")
     assert (rest.status, rest.cancelled_amount) == (ProviderStatus.CANCELLED, 10000)
 
 
 async def test_a_cancel_with_a_stale_balance_is_refused_and_changes_nothing(
-    api: str, portone: FakePortOne, make_gateway: MakeGateway
+    api: str, portone: FakePortOne, make_provider: MakeProvider
 ) -> None:
     portone.paid("order-race", 10000)
-    gateway = make_gateway()
+    provider = make_provider()
     provider_payment_id = provider_id(api, portone, "order-race")
-    await gateway.cancel(provider_payment_id, amount=4000, reason="첫 환불", current_cancellable_amount=10000)
+    await provider.cancel(provider_payment_id, amount=4000, reason="첫 환불", current_cancellable_amount=10000)
 
     with pytest.raises(ProviderRejected):  # a concurrent refund that still believed 10000 was left
-        await gateway.cancel(provider_payment_id, amount=4000, reason="동시 환불", current_cancellable_amount=10000)
+        await provider.cancel(provider_payment_id, amount=4000, reason="동시 환불", current_cancellable_amount=10000)
 
-    assert (await gateway.fetch(provider_payment_id)).cancelled_amount == 4000
+    assert (await provider.fetch(provider_payment_id)).cancelled_amount == 4000
 
 
-async def test_an_unpaid_payment_cannot_be_cancelled(api: str, portone: FakePortOne, make_gateway: MakeGateway) -> None:
+async def test_an_unpaid_payment_cannot_be_cancelled(
+    api: str, portone: FakePortOne, make_provider: MakeProvider
+) -> None:
     portone.payment("order-ready", 9900)
 
     with pytest.raises(ProviderRejected):
-        await make_gateway().cancel(provider_id(api, portone, "order-ready"), amount=None, reason="취소")
+        await make_provider().cancel(provider_id(api, portone, "order-ready"), amount=None, reason="취소")
 
 
-async def test_prepare_registers_the_expected_amount(portone: FakePortOne, make_gateway: MakeGateway) -> None:
-    await make_gateway().prepare("order-new", amount=29900, currency="KRW")
+async def test_prepare_registers_the_expected_amount(portone: FakePortOne, make_provider: MakeProvider) -> None:
+    await make_provider().prepare("order-new", amount=29900, currency="KRW")
 
     registered = portone.store.by_merchant_uid("order-new")
     assert registered is not None

@@ -48,7 +48,7 @@ class EmbeddedServer:
     verifies the signature and re-fetches the payment as the real flow will."""
 
     settings: Settings
-    gateway: PaymentProvider
+    provider: PaymentProvider
     sandbox_url: str
     webhooks: list[tuple[str, ProviderStatus]] = field(default_factory=list)
 
@@ -66,7 +66,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
             verify_webhook(str(payment_webhook_secret(settings)), request.headers, body)
             event = parse_webhook_event(body)
             assert event is not None
-            fetched = await holder["server"].gateway.fetch(event.payment_id)  # never trust the body
+            fetched = await holder["server"].provider.fetch(event.payment_id)  # never trust the body
             holder["server"].webhooks.append((event.type, fetched.status))
             return web.json_response({})
 
@@ -74,8 +74,8 @@ async def embedded(tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
         app.add_subapp(SANDBOX_MOUNT_PATH, create_embedded_sandbox(settings, webhook_url="/api/payment/webhook"))
         await server.start_server()
         sandbox_url = str(server.make_url(SANDBOX_MOUNT_PATH))
-        gateway = make_payment_provider(settings, http, sandbox_url=sandbox_url)
-        holder["server"] = EmbeddedServer(settings=settings, gateway=gateway, sandbox_url=sandbox_url)
+        provider = make_payment_provider(settings, http, sandbox_url=sandbox_url)
+        holder["server"] = EmbeddedServer(settings=settings, provider=provider, sandbox_url=sandbox_url)
         yield holder["server"]
         await server.close()
 
@@ -92,37 +92,37 @@ async def complete(server: EmbeddedServer, payment_id: str, **options: Any) -> d
 
 
 async def test_with_no_keys_the_real_v2_client_talks_to_the_sandbox(embedded: EmbeddedServer) -> None:
-    gateway = embedded.gateway
-    assert gateway.name == "sandbox"
-    assert isinstance(gateway, PortOneV2Client)
+    provider = embedded.provider
+    assert provider.name == "sandbox"
+    assert isinstance(provider, PortOneV2Client)
 
-    await gateway.prepare("order-1", amount=9900, currency="KRW")
-    assert (await gateway.fetch("order-1")).status is ProviderStatus.READY
+    await provider.prepare("order-1", amount=9900, currency="KRW")
+    assert (await provider.fetch("order-1")).status is ProviderStatus.READY
 
     answer = await complete(embedded, "order-1")  # the developer "pays" from the CLI
 
     assert answer["payment"]["status"] == "PAID" and answer["webhookStatus"] == 200
-    paid = await gateway.fetch("order-1")
+    paid = await provider.fetch("order-1")
     assert (paid.status, paid.amount, paid.merchant_uid) == (ProviderStatus.PAID, 9900, "order-1")
     assert embedded.webhooks == [("Transaction.Paid", ProviderStatus.PAID)]
 
 
 async def test_a_tampered_sandbox_payment_shows_the_amount_actually_paid(embedded: EmbeddedServer) -> None:
-    await embedded.gateway.prepare("order-2", amount=29900, currency="KRW")
+    await embedded.provider.prepare("order-2", amount=29900, currency="KRW")
 
     await complete(embedded, "order-2", amount=100)
 
-    payment = await embedded.gateway.fetch("order-2")
+    payment = await embedded.provider.fetch("order-2")
     assert payment.is_paid and payment.amount == 100
 
 
 async def test_a_failed_sandbox_payment_and_a_refund(embedded: EmbeddedServer) -> None:
-    await embedded.gateway.prepare("order-3", amount=9900, currency="KRW")
+    await embedded.provider.prepare("order-3", amount=9900, currency="KRW")
     await complete(embedded, "order-3", failed=True)
-    assert (await embedded.gateway.fetch("order-3")).status is ProviderStatus.FAILED
+    assert (await embedded.provider.fetch("order-3")).status is ProviderStatus.FAILED
 
     await complete(embedded, "order-4", amount=9900)
-    refunded = await embedded.gateway.cancel("order-4", amount=None, reason="환불")
+    refunded = await embedded.provider.cancel("order-4", amount=None, reason="환불")
 
     assert (refunded.status, refunded.cancelled_amount) == (ProviderStatus.CANCELLED, 9900)
     assert [kind for kind, _ in embedded.webhooks] == [
@@ -140,7 +140,7 @@ async def test_completing_twice_or_without_an_amount_is_refused(embedded: Embedd
     with pytest.raises(ProviderRejected, match="pass amount"):
         await complete(embedded, "order-never-prepared")
     with pytest.raises(PaymentNotFound):
-        await embedded.gateway.fetch("order-never-prepared")
+        await embedded.provider.fetch("order-never-prepared")
 
 
 async def test_the_sandbox_checks_its_secret(embedded: EmbeddedServer) -> None:

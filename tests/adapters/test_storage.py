@@ -14,8 +14,8 @@ import pytest
 from yarl import URL
 
 from mochung.domain.ports import FileStorage, InvalidStorageKey, StoredObjectNotFound
+from tests.support.images import PNG
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 MARKDOWN = "---\ntitle: 우리 결혼합니다\n---\n\n```yaml\ntype: cover\n```\n".encode()
 
 

@@ -15,8 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from mochung.adapters.storage.local import LocalFileStorage
 from mochung.domain.ports import StorageUnavailable
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+from tests.support.images import PNG
 
 
 @pytest.fixture

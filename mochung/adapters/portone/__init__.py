@@ -1,6 +1,8 @@
-"""The payment gateway the flows use: PortOne V2, PortOne V1 (iamport), or the embedded sandbox.
+"""The payment provider the flows use (the ``PaymentProvider`` port of
+:mod:`mochung.domain.ports`): PortOne V2, PortOne V1 (iamport), or the embedded sandbox.
 
-Import everything payment-related from here; the other ``portone_*`` modules are details.
+The web process builds one here with :func:`make_payment_provider`; ``common``, ``v1``,
+``v2``, ``webhooks`` and ``sandbox/`` are the details.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from mochung.adapters.portone.v1 import PortOneV1Client
 from mochung.adapters.portone.v2 import PortOneV2Client
 from mochung.adapters.portone.webhooks import (
     InvalidWebhook,
-    WebhookEvent,
     parse_webhook_event,
     sign_webhook,
     verify_webhook,
@@ -32,6 +33,7 @@ from mochung.domain.ports import (
     ProviderRejected,
     ProviderStatus,
     ProviderUnavailable,
+    WebhookEvent,
 )
 from mochung.settings import Settings, SettingsError
 
@@ -64,7 +66,7 @@ __all__ = [
 def make_payment_provider(
     settings: Settings, http: aiohttp.ClientSession, sandbox_url: str | None = None
 ) -> PaymentProvider:
-    """The gateway ``settings`` call for; ``sandbox_url`` is where the sandbox is served
+    """The provider ``settings`` call for; ``sandbox_url`` is where the sandbox is served
     (required when ``settings.payments_sandbox``). Raises SettingsError when keys are missing."""
     timeout = settings.portone_timeout_seconds
     if settings.payments_sandbox:

@@ -32,8 +32,9 @@ V2_STATUSES = {
 
 def parse_v2_payment(requested_id: str, record: dict[str, Any]) -> ProviderPayment:
     """A V2 ``Payment`` object as a ProviderPayment (unknown fields kept in ``raw``)."""
-    amount = record.get("amount") if isinstance(record.get("amount"), dict) else {}
-    failure = record.get("failure") if isinstance(record.get("failure"), dict) else {}
+    raw_amount, raw_failure = record.get("amount"), record.get("failure")
+    amount: dict[str, Any] = raw_amount if isinstance(raw_amount, dict) else {}
+    failure: dict[str, Any] = raw_failure if isinstance(raw_failure, dict) else {}
     merchant_uid = record.get("id")
     return ProviderPayment(
         id=requested_id,
@@ -104,7 +105,8 @@ class PortOneV2Client:
         answer = await self._call(
             "POST", f"/payments/{quote(provider_payment_id, safe='')}/cancel", provider_payment_id, body
         )
-        cancellation = answer.get("cancellation") if isinstance(answer.get("cancellation"), dict) else {}
+        raw_cancellation = answer.get("cancellation")
+        cancellation: dict[str, Any] = raw_cancellation if isinstance(raw_cancellation, dict) else {}
         if cancellation.get("status") == "FAILED":
             reason = str(cancellation.get("reason") or "the PG refused the cancel")
             raise ProviderRejected("CANCELLATION_FAILED", reason)

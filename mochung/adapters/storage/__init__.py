@@ -1,4 +1,4 @@
-"""File storage behind one interface: a local folder (embedded) or S3 (distributed).
+"""File storage (the ``FileStorage`` port): a local folder (``local``, embedded) or S3 (``s3``).
 
 Keys are chosen by the server, never by clients (``files/{userId}/{uuid}.png``,
 ``pages/{userId}/{pageId}.md``), so they are held to a strict, portable shape that is

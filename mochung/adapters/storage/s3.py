@@ -73,16 +73,18 @@ class S3FileStorage:
         validate_key(key)
         if self._public_base_url:
             return f"{self._public_base_url}/{quote(key, safe='/')}"
-        return await self._client.generate_presigned_url(
+        url: str = await self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self._presign_seconds
         )
+        return url
 
     async def read(self, key: str) -> bytes:
         validate_key(key)
         try:
             response = await self._client.get_object(Bucket=self.bucket, Key=key)
             async with response["Body"] as body:
-                return await body.read()
+                content: bytes = await body.read()
+                return content
         except ClientError as exc:
             if _error_code(exc) in _MISSING_CODES:
                 raise StoredObjectNotFound(f"nothing is stored at {key!r}") from None

@@ -8,10 +8,10 @@ from typing import Any
 
 from mochung.adapters.portone import sign_webhook
 from mochung.adapters.portone.webhooks import new_webhook_secret
-from mochung.domain.models import Page, User
-from mochung.domain.security import issue_token
-from tests.support import TEST_SECRET, Api
+from mochung.domain.models import Page
+from tests.support import Api
 from tests.support.fakes.portone_server import FakePortOne
+from tests.support.users import user_with_headers
 
 WEBHOOK_SECRET = new_webhook_secret()
 
@@ -64,16 +64,7 @@ class Shop:
         return await response.json()
 
 
-async def quick_user(*, admin: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
-    """A user and their bearer headers, straight through the model: registration is tested
-    elsewhere, and two argon2 rounds per test would dominate this suite's time."""
-    email = f"payer-{uuid.uuid4().hex[:10]}@example.com"
-    user = await User.create(email=email, email_key=email, password_hash="unusable", is_admin=admin)
-    token = issue_token(user.id, email, TEST_SECRET, 3600)
-    return {"id": str(user.id), "email": email}, {"Authorization": f"Bearer {token}"}
-
-
 async def new_shop(api: Api, portone: FakePortOne, portone_api: str) -> Shop:
-    user, headers = await quick_user()
+    user, headers = await user_with_headers()
     page = await Page.create(user_id=user["id"], title="우리 결혼합니다", slug=f"page-{uuid.uuid4().hex[:10]}")
     return Shop(api, portone, portone_api, user, headers, str(page.id))

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from mochung.domain.models import AuditEntry
-from tests.server.payments.shop import Shop, quick_user
+from tests.server.payments.shop import Shop
 from tests.support import Api
 from tests.support.fakes.portone_server import FakePortOne
+from tests.support.users import user_with_headers
 
 
 async def paid_payment(shop: Shop, amount: int = 29900) -> dict[str, Any]:
@@ -26,7 +27,7 @@ async def refund(api: Api, headers: dict[str, str], payment_id: str, **body: Any
 async def test_partial_then_full_refund_then_a_refused_second_full_refund(
     api: Api, shop: Shop, portone: FakePortOne
 ) -> None:
-    _, admin = await quick_user(admin=True)
+    _, admin = await user_with_headers(admin=True)
     payment = await paid_payment(shop)
 
     partial = await refund(api, admin, payment["id"], reason="일부 환불", amount=10000)
@@ -53,7 +54,7 @@ async def test_partial_then_full_refund_then_a_refused_second_full_refund(
 
 @pytest.mark.parametrize("portone_api", ["v2"])
 async def test_a_refund_larger_than_what_is_left_or_of_an_unpaid_payment_is_refused(api: Api, shop: Shop) -> None:
-    _, admin = await quick_user(admin=True)
+    _, admin = await user_with_headers(admin=True)
     payment = await paid_payment(shop, 9900)
     unpaid = await shop.create(9900)
 
@@ -69,7 +70,7 @@ async def test_a_refund_larger_than_what_is_left_or_of_an_unpaid_payment_is_refu
 
 @pytest.mark.parametrize("portone_api", ["v2"])
 async def test_review_and_the_flagged_list(api: Api, shop: Shop) -> None:
-    _, admin = await quick_user(admin=True)
+    _, admin = await user_with_headers(admin=True)
     forged = await shop.create(9900)
     await shop.verify(forged, shop.pay(forged, amount=100))
     await paid_payment(shop, 9900)
@@ -116,7 +117,7 @@ async def test_admin_routes_refuse_non_admins(api: Api, shop: Shop) -> None:
 
 @pytest.mark.parametrize("portone_api", ["v2"])
 async def test_an_unknown_payment_is_404_for_admins(api: Api) -> None:
-    _, admin = await quick_user(admin=True)
+    _, admin = await user_with_headers(admin=True)
 
     missing = await refund(api, admin, "00000000-0000-0000-0000-000000000000", reason="x")
     not_an_id = await refund(api, admin, "nope", reason="x")

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from mochung.adapters.portone import SANDBOX_MOUNT_PATH, complete_sandbox_payment, sandbox_api_secret
 from mochung.domain.models import Page
 from mochung.settings import Settings
-from tests.server.payments.shop import quick_user
+from tests.support.users import user_with_headers
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 async def start_paying(client: TestClient) -> tuple[dict[str, Any], dict[str, str]]:
-    user, headers = await quick_user()
+    user, headers = await user_with_headers()
     page = await Page.create(user_id=user["id"], title="우리 결혼합니다", slug=f"page-{uuid.uuid4().hex[:10]}")
     body = {"amount": 9900, "pageId": str(page.id), "customerName": "김신부"}
     response = await client.post("/api/payment/create", json=body, headers=headers)
