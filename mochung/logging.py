@@ -27,8 +27,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "request_id", None):
-            entry["requestId"] = record.request_id
+        request_id = getattr(record, "request_id", None)  # set by _RequestIdFilter
+        if request_id:
+            entry["requestId"] = request_id
         entry.update({k: v for k, v in vars(record).items() if k not in self._standard})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

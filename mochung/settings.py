@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None
     jwt_expires_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # argon2 hashes and checks run in this many threads, never on an event loop
+    password_hash_threads: int = Field(default=2, gt=0, le=64)
     login_max_attempts: int = Field(default=10, gt=0)
     login_window_seconds: int = Field(default=300, gt=0)
     require_invitation: bool = False
@@ -82,10 +84,19 @@ class Settings(BaseSettings):
     chat_messages_per_minute: int = Field(default=20, gt=0)
     chat_history_limit: int = Field(default=20, gt=0)
     chunk_retention_seconds: int = Field(default=300, gt=0)
-    worker_threads: int = Field(default=4, gt=0)
+    # turns one worker process (or the embedded worker) runs at once on its event loop; a
+    # turn mostly waits on the model, so this is sized for I/O, not for CPU cores
+    worker_concurrency: int = Field(default=256, gt=0, le=4096)
+    # coalescing of streamed tokens: a chunk is published at most every chunk_interval_ms
+    # (the first at once), or as soon as it holds chunk_max_chars characters
+    chunk_interval_ms: int = Field(default=50, ge=0, le=1000)
+    chunk_max_chars: int = Field(default=400, gt=0)
     broker_heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
     # prefix of the broker's Redis keys and of the Socket.IO manager's channel (parallel test runs differ)
     broker_namespace: str = Field(default="dramatiq", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # WebSocket permessage-deflate (and gzip of polling responses): off by default, because a
+    # deflate context costs ~100 KiB per socket; chat frames are small and mostly Hangul
+    socketio_compression: bool = False
     socketio_admin_user: str | None = None
     socketio_admin_password: SecretStr | None = None
 
@@ -183,6 +194,7 @@ def _embedded_secret(path: Path) -> str:
     return value
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides (tests, CLI options)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, with explicit overrides (tests, CLI options);
+    pydantic validates each override like the environment's value."""
+    return Settings(**overrides)

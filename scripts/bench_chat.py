@@ -1,5 +1,7 @@
 #!/usr/bin/env python
-"""Chat benchmark (not a test): N concurrent sessions run chat turns with the offline model.
+"""Chat benchmark (not a test). Two models:
+
+``--model offline`` (the default): N concurrent sessions run chat turns with the offline model.
 
 It starts what it measures, in this order:
 1. a bare python-socketio echo server (aiohttp), and measures the round-trip of N
@@ -15,6 +17,25 @@ accept p50 ≤ 3×, answer p50 ≤ 15×, answer p99 ≤ 40×.
     .venv/bin/python scripts/bench_chat.py --mode embedded
     MOCHUNG_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
     MOCHUNG_BENCH_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python scripts/bench_chat.py --mode distributed
+
+``--model hosted``: mochung against an OpenAI-compatible streaming stand-in of a hosted model
+(scripts/bench/model_stub.py: ``--ttft`` s to the first token, then ``--tokens`` tokens ``--gap`` s
+apart), with ``MOCHUNG_LLM=openai:gpt-bench`` and ``OPENAI_BASE_URL`` pointed at it; beside it, in
+the same run and under the same load, a bare stack server (aiohttp + python-socketio + a bare
+LangChain ``create_agent`` on ``ChatOpenAI``; no auth, database or queue). Phases: a burst of
+``--burst`` couples sending at the same moment; Poisson arrivals of new couples (``--rate`` per
+second for ``--duration`` s); the multi-agent script (main → context → map → output → answer)
+with ``--multi`` couples at once; ``--logins`` logins at once while turns stream (``/api/health``
+latency, pauses between chunks). In both modes (``--modes``): embedded (one ``mochung serve``) and
+distributed (``mochung serve`` + ``mochung worker``, default flags, on a scratch PostgreSQL
+database created on MOCHUNG_BENCH_POSTGRES_URL — default postgres://postgres@127.0.0.1:5432/postgres
+— and dropped after, and Redis at MOCHUNG_BENCH_REDIS_URL — default redis://127.0.0.1:6379/0 — under
+a private broker namespace). It prints first-chunk and answer p50/p99, as ratios of the model's own
+time for the turn (from the stand-in's own account, measured in the same run) and of the bare
+server's, the CPU ms per turn of the web and worker processes (/proc/<pid>/stat), turns/s, errors.
+
+    .venv/bin/python scripts/bench_chat.py --model hosted                      # everything (~10 min)
+    .venv/bin/python scripts/bench_chat.py --model hosted --modes embedded --phases burst --burst 40
 """
 
 from __future__ import annotations
@@ -34,6 +55,8 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench import hosted  # noqa: E402
+from scripts.bench.common import raise_open_files  # noqa: E402
 from tests.e2e.stack import Process, Stack, free_port, register, wait_until  # noqa: E402
 
 ECHO_SERVER = """
@@ -182,11 +205,18 @@ def start_mochung(stack: Stack, mode: str, worker_processes: int) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("embedded", "distributed"), default="embedded")
-    parser.add_argument("--sessions", type=int, default=100)
-    parser.add_argument("--turns", type=int, default=3, help="turns per session, one after another")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (distributed mode)")
+    parser.add_argument("--model", choices=("offline", "hosted"), default="offline", help="(default offline)")
+    group = parser.add_argument_group("--model offline")
+    group.add_argument("--mode", choices=("embedded", "distributed"), default="embedded")
+    group.add_argument("--sessions", type=int, default=100)
+    group.add_argument("--turns", type=int, default=3, help="turns per session, one after another")
+    group.add_argument("--workers", type=int, default=1, help="worker processes (distributed mode)")
+    hosted.add_arguments(parser)
     args = parser.parse_args()
+    if args.model == "hosted":
+        raise_open_files(20_000)
+        await hosted.run(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="mochung-bench-") as folder:
         workdir = Path(folder)

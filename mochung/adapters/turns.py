@@ -1,8 +1,9 @@
 """Short-lived state of in-flight turns: the streamed chunks (so a client that reconnects
 mid-answer can resume without a gap) and the cancel flags the actor polls while streaming.
 
-Memory (embedded mode; shared by the web loop and the worker threads, hence the lock) or
-Redis (distributed mode). Both forget a turn ``retention_seconds`` after its last chunk.
+Memory (embedded mode; shared by the web loop and the worker's loop, hence the lock) or
+Redis (distributed mode). ``cancelled_among`` lets a worker look at the flags of all its
+turns in flight at once, rather than one call per turn. Both forget a turn ``retention_seconds`` after its last chunk.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -21,7 +23,7 @@ KEY_PREFIX = "mochung:turn:"
 class MemoryTurnStore:
     name = "memory"
 
-    def __init__(self, retention_seconds: int, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, retention_seconds: int, clock: Callable[[], float] | None = None) -> None:
         self._retention = retention_seconds
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
@@ -63,6 +65,11 @@ class MemoryTurnStore:
         with self._lock:
             return message_id in self._cancelled
 
+    async def cancelled_among(self, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` were asked to stop (one look for every turn in flight)."""
+        with self._lock:
+            return {message_id for message_id in message_ids if message_id in self._cancelled}
+
 
 class RedisTurnStore:
     name = "redis"
@@ -99,3 +106,10 @@ class RedisTurnStore:
 
     async def cancel_requested(self, message_id: str) -> bool:
         return bool(await self._redis.exists(self._cancel_key(message_id)))
+
+    async def cancelled_among(self, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` were asked to stop: one MGET for every turn in flight."""
+        if not message_ids:
+            return set()
+        flags = await self._redis.mget([self._cancel_key(message_id) for message_id in message_ids])
+        return {message_id for message_id, flag in zip(message_ids, flags, strict=True) if flag is not None}

@@ -14,7 +14,7 @@ from langchain.tools import ToolRuntime, tool
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from mochung.agents.offline.policy import text_of
+from mochung.agents.messages import text_of
 from mochung.agents.tools.context import context_tools
 from mochung.agents.tools.maps import map_tools
 from mochung.agents.tools.output import output_tools

@@ -4,6 +4,8 @@ own key variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ``OLLAMA_HOST`` â€
 
 from __future__ import annotations
 
+from typing import Any
+
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 
@@ -23,9 +25,10 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel:
         raise SettingsError(
             f"MOCHUNG_LLM={name!r} is not understood: use 'offline' or 'provider:model' (e.g. openai:gpt-4o-mini)"
         )
-    options = {"timeout": settings.llm_timeout_seconds} if provider in TIMEOUT_PROVIDERS else {}
+    options: dict[str, Any] = {"timeout": settings.llm_timeout_seconds} if provider in TIMEOUT_PROVIDERS else {}
     try:
-        return init_chat_model(name, **options)
+        chat_model: BaseChatModel = init_chat_model(name, **options)  # a model name and no configurable_fields
+        return chat_model
     except ImportError as error:
         raise SettingsError(
             f"MOCHUNG_LLM={name!r} needs the provider's LangChain package: {error.msg or error}"

@@ -1,11 +1,13 @@
 """The one entry point of the agents: ``build_runtime(settings)`` once, ``runtime.turn(...)``
 per chat message, then ``async for event in turn.events()``.
 
-Events follow the Redis message types of PROTOCOL.md: ``chunk`` (a token delta of the
-answer), then ``text`` (the whole answer) and one ``component`` per component made, then
-``done``; or ``error`` then ``done``. Bad input and every failure of the run become an
-``error`` event with a clear message; only cancellation propagates (``CancelledError``),
-after the run has been stopped.
+Events follow the Redis message types of PROTOCOL.md: ``chunk`` (a delta of the answer:
+the model's tokens coalesced, the first at once, then at most one chunk every
+``MOCHUNG_CHUNK_INTERVAL_MS`` or ``MOCHUNG_CHUNK_MAX_CHARS`` characters), then ``text``
+(the whole answer) and one ``component`` per component made, then ``done``; or ``error``
+then ``done``. Bad input and every failure of the run become an ``error`` event with a
+clear message; only cancellation propagates (``CancelledError``), after the run has been
+stopped.
 
 The graph runs in a task of its own feeding a queue, so the consumer can stop waiting at a
 deadline and so cancelling the consumer cancels the run with it.
@@ -28,12 +30,12 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.errors import GraphRecursionError
 
 from mochung.adapters.maps import KakaoMapSearch, OfflineMapSearch
-from mochung.agents.components import ComponentError
 from mochung.agents.graph import MAIN_AGENT, build_agent_graph
+from mochung.agents.messages import text_of
 from mochung.agents.models import chat_model_from_settings
-from mochung.agents.offline.policy import text_of
 from mochung.agents.tools.turn import TurnContext
 from mochung.agents.wedding import WeddingContext, detect_language
+from mochung.domain.components import ComponentError
 from mochung.domain.ports import MapSearch, MapSearchError
 from mochung.settings import Settings
 
@@ -66,6 +68,10 @@ class Limits:
     max_chars: int
     history_limit: int
     turn_timeout_seconds: float
+    # Streamed tokens are coalesced: the first delta of a turn goes out at once, then at most
+    # one chunk per ``chunk_interval_seconds`` (or sooner once it holds ``chunk_max_chars``).
+    chunk_interval_seconds: float = 0.05
+    chunk_max_chars: int = 400
 
 
 class AgentTurn:
@@ -104,19 +110,48 @@ class AgentTurn:
         stop_with_consumer = lambda _: producer.cancel()  # noqa: E731
         if consumer is not None:
             consumer.add_done_callback(stop_with_consumer)
-        deadline = time.monotonic() + self._runtime.limits.turn_timeout_seconds
+        limits = self._runtime.limits
+        deadline = time.monotonic() + limits.turn_timeout_seconds
         final: str | None = None
+        pending: tuple[str, Any] | None = None  # read while coalescing, handled next
+        next_chunk_at = 0.0  # the first delta goes out at once
         try:
             while True:
-                try:
-                    kind, value = await asyncio.wait_for(queue.get(), max(0.0, deadline - time.monotonic()))
-                except TimeoutError:
-                    yield self._event("error", "the assistant took too long to answer; please try again")
-                    break
+                if pending is not None:
+                    (kind, value), pending = pending, None
+                else:
+                    try:
+                        async with asyncio.timeout_at(_loop_time(deadline)):
+                            kind, value = await queue.get()
+                    except TimeoutError:
+                        yield self._event("error", "the assistant took too long to answer; please try again")
+                        break
                 if kind == "chunk":
                     if self.timings["first_token_ms"] is None:
                         self.timings["first_token_ms"] = _ms_since(started)
-                    yield self._event("chunk", value)
+                    parts = [value]
+                    size = len(value)
+                    # Coalesce: take what is already queued, and wait for more until the
+                    # chunk is due; any other event ends the chunk and is handled next.
+                    due = min(max(next_chunk_at, time.monotonic()), deadline)
+                    while size < limits.chunk_max_chars:
+                        try:
+                            if queue.empty():
+                                if time.monotonic() >= due:
+                                    break
+                                async with asyncio.timeout_at(_loop_time(due)):
+                                    item = await queue.get()
+                            else:
+                                item = queue.get_nowait()
+                        except TimeoutError:
+                            break
+                        if item[0] != "chunk":
+                            pending = item
+                            break
+                        parts.append(item[1])
+                        size += len(item[1])
+                    next_chunk_at = time.monotonic() + limits.chunk_interval_seconds
+                    yield self._event("chunk", parts[0] if len(parts) == 1 else "".join(parts))
                 elif kind == "error":
                     yield self._event("error", value)
                     break
@@ -181,6 +216,12 @@ def _json_size(value: Any) -> int:
         return len(json.dumps(value, ensure_ascii=False, default=str).encode())
     except (TypeError, ValueError):  # not JSON at all: let validation name the problem
         return 0
+
+
+def _loop_time(monotonic_deadline: float) -> float:
+    """A ``time.monotonic()`` deadline on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (monotonic_deadline - time.monotonic())
 
 
 def _ms_since(started: float) -> float:
@@ -258,5 +299,7 @@ def build_runtime(
         max_chars=settings.chat_max_chars,
         history_limit=settings.chat_history_limit,
         turn_timeout_seconds=settings.llm_timeout_seconds * TURN_TIMEOUT_FACTOR,
+        chunk_interval_seconds=settings.chunk_interval_ms / 1000,
+        chunk_max_chars=settings.chunk_max_chars,
     )
     return AgentRuntime(model or chat_model_from_settings(settings), limits, map_search=kakao)

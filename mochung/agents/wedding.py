@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mochung.agents.components import ComponentError, parse_page_components
+from mochung.domain.components import ComponentError, parse_components
 from mochung.domain.ports import Place
 
 WEEKDAYS_KO = "월화수목금토일"
@@ -36,14 +36,16 @@ class WeddingContext:
             page_id=str(data.get("page_id") or data.get("id") or ""),
             title=str(data.get("title") or ""),
             slug=str(data.get("slug") or ""),
-            components=parse_page_components(component_data),
+            # read as the agents read any component (a chat-only one is not refused here)
+            components=parse_components(component_data, allow_chat_only=True),
         )
 
     def props(self, component_type: str) -> dict[str, Any]:
         """Props of the first component of that type ({} when the page has none)."""
         for component in self.components:
             if component["type"] == component_type:
-                return component["props"]
+                props: dict[str, Any] = component["props"]
+                return props
         return {}
 
     def calendar_info(self) -> dict[str, Any]:

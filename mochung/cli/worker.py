@@ -13,8 +13,12 @@ def register(app: typer.Typer) -> None:
 
 def worker(
     processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes to run.")] = 1,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=4096, help="Turns in flight per process (default MOCHUNG_WORKER_CONCURRENCY)."),
+    ] = None,
     threads: Annotated[
-        int | None, typer.Option(min=1, max=256, help="Concurrent turns per process (default MOCHUNG_WORKER_THREADS).")
+        int | None, typer.Option(min=1, max=4096, hidden=True, help="Old name of --concurrency.")
     ] = None,
 ) -> None:
     """Run chat turns from the Redis queue until SIGTERM/SIGINT (needs MOCHUNG_REDIS_URL)."""
@@ -28,10 +32,9 @@ def worker(
         if not settings.redis_url:
             raise fail("MOCHUNG_REDIS_URL is not set: in embedded mode `mochung serve` runs the chat worker itself")
         settings.jwt_key()  # same checks as the web process: a distributed deployment shares a secret
-        typer.echo(
-            f"mochung worker: {processes} process(es) × {threads or settings.worker_threads} thread(s)", err=True
-        )
-        return run_workers(settings, processes, threads or settings.worker_threads)
+        slots = concurrency or threads or settings.worker_concurrency
+        typer.echo(f"mochung worker: {processes} process(es) × {slots} turns at once", err=True)
+        return run_workers(settings, processes, slots)
 
     code = run_or_fail(start)
     if code:

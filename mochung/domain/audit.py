@@ -25,6 +25,12 @@ async def record(
     )
 
 
+async def record_evaluation_run(admin_id: uuid.UUID, dataset: str, run_id: str) -> AuditEntry:
+    """An admin started an evaluation run. The run itself lives in the web process, not in
+    the database, so the entry is the only write: it is made as the run starts."""
+    return await record(admin_id, "evaluation.run", f"dataset:{dataset}", {"runId": run_id})
+
+
 async def list_audit(
     action: str | None, admin_id: uuid.UUID | None, limit: int, cursor: str | None, *, target: str | None = None
 ) -> Slice[AuditEntry]:

@@ -28,69 +28,63 @@ from mochung.domain.models import AgentRun, ChatMessage, ChatSession, Page, RunS
 ROOM_MAX_LENGTH = 200
 HISTORY_LIMIT = 50
 FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+# the rules' messages, also what the gateway answers to a payload of the wrong type
+TEXT_REQUIRED = "text must be a non-empty string"
+ROOM_RULE = f"room must be a non-empty string of at most {ROOM_MAX_LENGTH} characters"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def parse_uuid(value: object, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError) as error:
-        raise Invalid(f"{field} must be a UUID", field=field) from error
-
-
-def check_text(text: object, max_chars: int) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise Invalid("text must be a non-empty string", field="text")
+def check_text(text: str, max_chars: int) -> str:
+    if not text.strip():
+        raise Invalid(TEXT_REQUIRED, field="text")
     if len(text) > max_chars:
         raise Invalid(f"text must be at most {max_chars} characters", field="text")
     return text
 
 
-async def _users_page(user: User, wedding_id: object) -> Page:
-    page_id = parse_uuid(wedding_id, "wedding_id")
-    page = await Page.get_or_none(id=page_id, user_id=user.id)
+async def _users_page(user: User, wedding_id: uuid.UUID) -> Page:
+    page = await Page.get_or_none(id=wedding_id, user_id=user.id)
     if page is None:
         raise NotFound("no such wedding page")
     return page
 
 
-async def join_session(user: User, room: object, wedding_id: object = None) -> ChatSession:
+async def join_session(user: User, room: str, wedding_id: uuid.UUID | None = None) -> ChatSession:
     """The session of ``room``, created for ``user`` on first use.
 
     A room belongs to the user who opened it; admins may join any room (to watch).
     ``wedding_id`` must name one of the user's pages; it becomes the session's page.
     """
-    if not isinstance(room, str) or not room.strip() or len(room) > ROOM_MAX_LENGTH:
-        raise Invalid(f"room must be a non-empty string of at most {ROOM_MAX_LENGTH} characters", field="room")
-    page = await _users_page(user, wedding_id) if wedding_id not in (None, "") else None
+    if not room.strip() or len(room) > ROOM_MAX_LENGTH:
+        raise Invalid(ROOM_RULE, field="room")
+    page = await _users_page(user, wedding_id) if wedding_id is not None else None
     session = await ChatSession.get_or_none(room=room)
     if session is None:
         try:
             return await ChatSession.create(room=room, user_id=user.id, page_id=page.id if page else None)
         except IntegrityError:  # a concurrent first join of the same room
             session = await ChatSession.get(room=room)
-    if session.user_id != user.id and not user.is_admin:  # type: ignore[attr-defined]
+    if session.user_id != user.id and not user.is_admin:
         raise Forbidden("this room belongs to another user")
-    if page is not None and session.user_id == user.id and session.page_id != page.id:  # type: ignore[attr-defined]
-        session.page_id = page.id  # type: ignore[attr-defined]
+    if page is not None and session.user_id == user.id and session.page_id != page.id:
+        session.page_id = page.id
         await session.save(update_fields=["page_id"])
     return session
 
 
-async def users_session(user: User, session_id: object) -> ChatSession:
+async def users_session(user: User, session_id: uuid.UUID) -> ChatSession:
     """The user's own session (another user's session is "not found")."""
-    session = await ChatSession.get_or_none(id=parse_uuid(session_id, "session_id"))
-    if session is None or session.user_id != user.id:  # type: ignore[attr-defined]
+    session = await ChatSession.get_or_none(id=session_id)
+    if session is None or session.user_id != user.id:
         raise NotFound("no such chat session")
     return session
 
 
-async def session_for_agent(session_id: object, owner: User) -> ChatSession:
+async def session_for_agent(session_uuid: uuid.UUID, owner: User) -> ChatSession:
     """The session named by the agent endpoint, created for ``owner`` if it does not exist."""
-    session_uuid = parse_uuid(session_id, "session_id")
     session = await ChatSession.get_or_none(id=session_uuid)
     if session is None:
         try:
@@ -141,7 +135,7 @@ def message_as_context(message: ChatMessage) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class TurnContext:
+class LoadedTurn:
     """Everything the actor needs to run a turn, loaded from the database."""
 
     session: ChatSession
@@ -150,19 +144,19 @@ class TurnContext:
     history: list[dict[str, str]]
 
 
-async def load_turn(message_id: uuid.UUID, history_limit: int) -> TurnContext | None:
+async def load_turn(message_id: uuid.UUID, history_limit: int) -> LoadedTurn | None:
     user_message = await ChatMessage.get_or_none(message_id=message_id, role="user", position=0)
     if user_message is None:
         return None
-    session = await ChatSession.get(id=user_message.session_id)  # type: ignore[attr-defined]
-    page = await Page.get_or_none(id=session.page_id) if session.page_id else None  # type: ignore[attr-defined]
+    session = await ChatSession.get(id=user_message.session_id)
+    page = await Page.get_or_none(id=session.page_id) if session.page_id else None
     earlier = (
         await ChatMessage.filter(session_id=session.id, is_hidden=False, created_at__lt=user_message.created_at)
         .order_by("-created_at", "-position")
         .limit(history_limit)
     )
     history = [message_as_context(message) for message in reversed(earlier)]
-    return TurnContext(session=session, user_message=user_message, page=page, history=history)
+    return LoadedTurn(session=session, user_message=user_message, page=page, history=history)
 
 
 def wedding_context(page: Page | None) -> dict[str, Any] | None:
@@ -213,7 +207,7 @@ async def finish_run(
             return None
         stored = [
             await ChatMessage.create(
-                session_id=run.session_id,  # type: ignore[attr-defined]
+                session_id=run.session_id,
                 message_id=run.message_id,
                 role="assistant",
                 type=answer.type,
@@ -223,7 +217,7 @@ async def finish_run(
             )
             for position, answer in enumerate(answers)
         ]
-        await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())  # type: ignore[attr-defined]
+        await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())
     return stored
 
 
@@ -235,23 +229,19 @@ async def end_run(
         status=status, error=error, trajectory=trajectory, timings=timings, finished_at=_now()
     )
     if ended:
-        await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())  # type: ignore[attr-defined]
+        await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())
     return bool(ended)
 
 
-async def is_cancel_requested(message_id: uuid.UUID) -> bool:
-    return await AgentRun.filter(message_id=message_id, cancel_requested=True).exists()
-
-
-async def request_cancel(user: User, message_id: object) -> tuple[AgentRun, bool]:
+async def request_cancel(user: User, message_id: uuid.UUID) -> tuple[AgentRun, bool]:
     """Ask the run of ``message_id`` (the user's own, or any for an admin) to stop.
     A queued run is cancelled at once (the second value is then True); a running one
     stops at the actor's next check, and the actor says so."""
-    run = await AgentRun.get_or_none(message_id=parse_uuid(message_id, "message_id"))
+    run = await AgentRun.get_or_none(message_id=message_id)
     if run is None:
         raise NotFound("no such message")
-    session = await ChatSession.get(id=run.session_id)  # type: ignore[attr-defined]
-    if session.user_id != user.id and not user.is_admin:  # type: ignore[attr-defined]
+    session = await ChatSession.get(id=run.session_id)
+    if session.user_id != user.id and not user.is_admin:
         raise NotFound("no such message")
     if run.status in FINISHED:
         raise Invalid(f"the turn is already {run.status.value}", field="message_id")

@@ -1,13 +1,13 @@
-"""The components of a page's ``componentData`` (PROTOCOL.md "Component"), as the pages
-rules validate them.
+"""The components of a page's ``componentData`` (PROTOCOL.md "Component"): their schemas
+and the one parser every feature uses (the pages, and the agents for what they read and emit).
 
 Props are optional (a page under construction is partial) but typed: dates, times,
 coordinates and account sides must have the documented shape. Unknown props are kept, and
 unknown component types pass through untouched (the builder adds types over time).
+``AgentSuggestMessage`` belongs to the chat: a page refuses it, the agents emit it.
 
-The agents validate what they emit against these same shapes (``mochung.agents.components``);
-the schemas live here, in the domain, so the web process never imports the agents package
-(it loads LangChain) just to validate a page.
+The schemas live here, in the domain, so the web process validates a page without the
+agents, and the agents' tools take their arguments in these same shapes.
 """
 
 from __future__ import annotations
@@ -110,12 +110,26 @@ PROPS_BY_TYPE: dict[str, type[_Props]] = {
 }
 
 
-class ComponentError(ValueError):
-    """A component does not follow the protocol; ``message`` says which and why."""
+class ComponentError(Invalid):
+    """A component does not follow the protocol: ``message`` says which and why, ``field``
+    where in ``componentData`` (a refused page body is a 400 with that detail)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class Component(BaseModel):
+    """``{type, id, props}``; known types have their props validated, unknown ones are kept."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(min_length=1, max_length=100)
+    id: str | None = Field(default=None, max_length=100)
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+# The shape of ``componentData`` on the wire, checked when a request body is read (a class
+# without a docstring: the OpenAPI document shows it as it always has);
+# :func:`parse_components` then judges each component.
+class ComponentData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    components: list[Component] = Field(default_factory=list)
 
 
 def _first_problem(error: ValidationError) -> str:
@@ -140,26 +154,47 @@ def validate_props(component_type: str, props: Any) -> dict[str, Any]:
 
 # Known types that belong to the chat, never to a saved page (PROTOCOL.md: "only in chat").
 CHAT_ONLY_TYPES = frozenset({"AgentSuggestMessage"})
+_WHERE = "componentData.components"
 
 
-def check_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each component with its known props validated (JSON-ready) and an id; everything
-    else it carries is kept as it came. Raises Invalid naming the first bad component."""
-    checked: list[dict[str, Any]] = []
+def parse_components(component_data: Any, *, allow_chat_only: bool = False) -> list[dict[str, Any]]:
+    """The components of a ``componentData`` object (None: no components), each with its
+    known props validated (JSON-ready) and an id (a new one when it came without);
+    everything else a component carries is kept as it came.
+
+    A chat-only type (``AgentSuggestMessage``) is refused unless ``allow_chat_only``.
+    Raises :class:`ComponentError` naming the first malformed component.
+    """
+    if component_data is None:
+        return []
+    if not isinstance(component_data, dict):
+        raise ComponentError("componentData must be an object with a components list", field="componentData")
+    components = component_data.get("components", [])
+    if not isinstance(components, list):
+        raise ComponentError("componentData.components must be a list", field=_WHERE)
+    parsed: list[dict[str, Any]] = []
     for index, component in enumerate(components):
+        number, where = index + 1, f"{_WHERE}.{index}"
+        if not isinstance(component, dict):
+            raise ComponentError(f"component #{number} is not an object", field=where)
         kind = component.get("type")
         if not isinstance(kind, str) or not kind:
-            raise Invalid(f"component #{index + 1} has no type", field=f"componentData.components.{index}.type")
-        if kind in CHAT_ONLY_TYPES:
-            raise Invalid(
-                f"component #{index + 1} ({kind}) is only used in chat, not on a page",
-                field=f"componentData.components.{index}.type",
+            raise ComponentError(f"component #{number} has no type", field=f"{where}.type")
+        if kind in CHAT_ONLY_TYPES and not allow_chat_only:
+            raise ComponentError(
+                f"component #{number} ({kind}) is only used in chat, not on a page", field=f"{where}.type"
             )
         try:
             props = validate_props(kind, component.get("props", {}))
         except ComponentError as error:
-            raise Invalid(
-                f"component #{index + 1} ({error.message})", field=f"componentData.components.{index}.props"
-            ) from None
-        checked.append({**component, "id": component.get("id") or uuid.uuid4().hex[:12], "props": props})
-    return checked
+            raise ComponentError(f"component #{number} ({error.message})", field=f"{where}.props") from None
+        parsed.append({**component, "id": component.get("id") or uuid.uuid4().hex[:12], "props": props})
+    return parsed
+
+
+def chat_component(component_type: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A component as the chat carries it (what the agents emit): ``{"type", "props"}``,
+    of a known type, validated."""
+    if component_type not in PROPS_BY_TYPE:
+        raise ComponentError(f"unknown component type {component_type!r}")
+    return {"type": component_type, "props": validate_props(component_type, props)}

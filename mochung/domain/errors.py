@@ -3,6 +3,7 @@ to a status code in one place (``mochung.server.http.middlewares``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -15,11 +16,16 @@ class DomainError(Exception):
 
 
 class Invalid(DomainError):
-    """The request breaks a rule; ``field`` names the offending input when there is one."""
+    """The request breaks a rule; ``field`` names the offending input when there is one.
+    ``details`` lists (field, message) pairs when several inputs are wrong at once (a body
+    that fails validation); they are shown instead of ``field``."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, details: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.details = tuple(details)
 
 
 class Unauthenticated(DomainError):

@@ -30,7 +30,6 @@ JPEG = FileType("image/jpeg", "jpg")
 PNG = FileType("image/png", "png")
 WEBP = FileType("image/webp", "webp")
 PDF = FileType("application/pdf", "pdf")
-ACCEPTED = (JPEG, PNG, WEBP, PDF)
 
 
 def sniff_file_type(head: bytes) -> FileType | None:
@@ -106,6 +105,6 @@ async def delete_file(file_id: str, user: User, storage: FileStorage) -> None:
         raise DependencyDown("file storage is unavailable; try again") from error
     async with in_transaction() as connection:
         await stored.delete(using_db=connection)
-        if stored.user_id != user.id:  # type: ignore[attr-defined]  # an admin removing someone's file
-            details = {"filename": stored.filename, "key": stored.key, "ownerId": str(stored.user_id)}  # type: ignore[attr-defined]
+        if stored.user_id != user.id:  # an admin removing someone's file
+            details = {"filename": stored.filename, "key": stored.key, "ownerId": str(stored.user_id)}
             await audit.record(user.id, "file.delete", f"file:{stored.id}", details, connection)

@@ -9,7 +9,9 @@ import uuid
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
+from mochung.domain import audit
 from mochung.domain.errors import Conflict, Invalid
 from mochung.domain.models import InvitationCode
 
@@ -27,6 +29,8 @@ def _usable() -> Q:
 async def create_invitation(
     code: str, max_uses: int, expires_at: dt.datetime | None, created_by: uuid.UUID | None
 ) -> InvitationCode:
+    """A new code. One an admin creates (``created_by``) is audited in the same transaction,
+    so there is never a code without its entry or the reverse; the CLI's are not."""
     if not CODE_PATTERN.match(code):
         raise Invalid("code must be 3-64 letters, digits, '-' or '_'", field="code")
     if max_uses < 1:
@@ -34,11 +38,19 @@ async def create_invitation(
     if expires_at is not None and expires_at <= _now():
         raise Invalid("expiresAt must be in the future", field="expiresAt")
     try:
-        return await InvitationCode.create(
-            code=code, max_uses=max_uses, expires_at=expires_at, created_by_id=created_by
-        )
+        async with in_transaction() as connection:
+            invitation = await InvitationCode.create(
+                code=code, max_uses=max_uses, expires_at=expires_at, created_by_id=created_by, using_db=connection
+            )
+            if created_by is not None:
+                details: dict[str, object] = {"code": invitation.code, "maxUses": invitation.max_uses}
+                if invitation.expires_at is not None:
+                    details["expiresAt"] = invitation.expires_at.isoformat()
+                target = f"invitation:{invitation.id}"
+                await audit.record(created_by, "invitation.create", target, details, connection)
     except IntegrityError as error:
         raise Conflict(f"invitation code {code!r} already exists") from error
+    return invitation
 
 
 def why_unusable(invitation: InvitationCode | None) -> str | None:

@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -59,11 +59,13 @@ def decode_cursor(cursor: str, key: str) -> tuple[dt.datetime, uuid.UUID]:
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(data, dict) or data.get("k") != key:
             raise ValueError("cursor of another list")
+        if not isinstance(data.get("v"), str) or not isinstance(data.get("id"), str):
+            raise ValueError("cursor fields are not strings")
         value = dt.datetime.fromisoformat(data["v"])
         if value.tzinfo is None:
             raise ValueError("naive time")
         return value, uuid.UUID(data["id"])
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error) as error:
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, RecursionError) as error:
         raise Invalid("invalid cursor: pass back the nextCursor of a previous page", field="cursor") from error
 
 
@@ -80,7 +82,9 @@ async def paginate(
     check_limit(limit)
     if cursor:
         value, last_id = decode_cursor(cursor, key)
-        query = query.filter(Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": last_id}))
+        older: dict[str, Any] = {f"{key}__lt": value}  # Any: Q's keyword `join_type` is a str
+        tied: dict[str, Any] = {key: value, "id__lt": last_id}
+        query = query.filter(Q(**older) | Q(**tied))
     rows = await query.order_by(f"-{key}", "-id").limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

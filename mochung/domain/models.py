@@ -2,12 +2,16 @@
 
 Schema changes go through the committed migrations in ``mochung/domain/migrations``:
 after editing a model, run ``scripts/makemigrations NAME`` and commit the new file.
+
+Each foreign key's column (``user_id`` beside ``user``) is declared as a bare annotation:
+Tortoise sets it on every instance, and the annotation lets mypy see it.
 """
 
 from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -51,9 +55,10 @@ class Page(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="pages", on_delete=fields.CASCADE
     )
+    user_id: uuid.UUID
     title = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=64, unique=True)
-    component_data = fields.JSONField(default=dict)
+    component_data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     markdown_path = fields.CharField(max_length=300, null=True)
     is_published = fields.BooleanField(default=True)
     is_hidden = fields.BooleanField(default=False)
@@ -76,6 +81,7 @@ class PageView(Model):
     page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
         "models.Page", related_name="views", on_delete=fields.CASCADE
     )
+    page_id: uuid.UUID
     visitor_id = fields.CharField(max_length=64)
     day = fields.DateField()
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -90,10 +96,12 @@ class ChatSession(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="chat_sessions", on_delete=fields.CASCADE
     )
+    user_id: uuid.UUID
     room = fields.CharField(max_length=200, unique=True)
     page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
         "models.Page", related_name="chat_sessions", null=True, on_delete=fields.SET_NULL
     )
+    page_id: uuid.UUID | None
     last_activity_at = fields.DatetimeField(auto_now_add=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -111,12 +119,13 @@ class ChatMessage(Model):
     session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
         "models.ChatSession", related_name="messages", on_delete=fields.CASCADE
     )
+    session_id: uuid.UUID
     message_id = fields.UUIDField()
     role = fields.CharField(max_length=20)  # user | assistant
     type = fields.CharField(max_length=20, default="text")  # text | component
     position = fields.IntField(default=0)
     content = fields.TextField(null=True)
-    component = fields.JSONField(null=True)
+    component: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     is_hidden = fields.BooleanField(default=False)
     hidden_reason = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -133,11 +142,12 @@ class AgentRun(Model):
     session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
         "models.ChatSession", related_name="runs", on_delete=fields.CASCADE
     )
+    session_id: uuid.UUID
     status = fields.CharEnumField(RunStatus, default=RunStatus.QUEUED, max_length=20)
     attempts = fields.IntField(default=0)
     cancel_requested = fields.BooleanField(default=False)
-    trajectory = fields.JSONField(default=list)
-    timings = fields.JSONField(default=dict)
+    trajectory: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
+    timings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     error = fields.TextField(null=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -153,6 +163,7 @@ class StoredFile(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="files", on_delete=fields.CASCADE
     )
+    user_id: uuid.UUID
     key = fields.CharField(max_length=300, unique=True)
     filename = fields.CharField(max_length=255)
     mime_type = fields.CharField(max_length=100)
@@ -169,9 +180,11 @@ class Payment(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="payments", on_delete=fields.CASCADE
     )
+    user_id: uuid.UUID
     page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
         "models.Page", related_name="payments", null=True, on_delete=fields.SET_NULL
     )
+    page_id: uuid.UUID | None
     plan_id = fields.CharField(max_length=50)
     merchant_uid = fields.CharField(max_length=100, unique=True)
     amount = fields.IntField()
@@ -184,7 +197,7 @@ class Payment(Model):
     review_decision = fields.CharField(max_length=20, null=True)
     review_note = fields.TextField(null=True)
     refunded_amount = fields.IntField(default=0)
-    provider_record = fields.JSONField(null=True)
+    provider_record: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     paid_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -204,6 +217,7 @@ class InvitationCode(Model):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitation_codes", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: uuid.UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -215,9 +229,10 @@ class AuditEntry(Model):
     admin: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
     )
+    admin_id: uuid.UUID | None
     action = fields.CharField(max_length=100)
     target = fields.CharField(max_length=200)
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

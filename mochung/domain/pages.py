@@ -30,7 +30,6 @@ from mochung.domain.ports import FileStorage, StorageError
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{3,64}$")
 MAX_COMPONENT_DATA_BYTES = 256 * 1024
 MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
-KOREA = dt.timezone(dt.timedelta(hours=9), "KST")  # a view "day" is a day in Korea (no DST there)
 _SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _GENERATED_SLUG_ATTEMPTS = 5
 T = TypeVar("T")
@@ -80,20 +79,21 @@ def check_component_data_size(component_data: dict[str, Any]) -> None:
 
 
 def snapshot_key(page: Page) -> str:
-    return f"pages/{page.user_id}/{page.id}.md"  # type: ignore[attr-defined]
+    return f"pages/{page.user_id}/{page.id}.md"
 
 
 def render_markdown(page: Page) -> str:
     """YAML front-matter, then one fenced YAML block per component."""
     front = {
         "id": str(page.id),
-        "userId": str(page.user_id),  # type: ignore[attr-defined]
+        "userId": str(page.user_id),
         "title": page.title,
         "slug": page.slug,
         "version": page.version,
         "isPublished": page.is_published,
     }
-    parts = ["---", _yaml(front).rstrip("\n"), "---", "", f"# {page.title}", ""]
+    heading = " ".join(page.title.split())  # one line: a title's line breaks must not start Markdown blocks
+    parts = ["---", _yaml(front).rstrip("\n"), "---", "", f"# {heading}", ""]
     for component in (page.component_data or {}).get("components", []):
         block = _yaml(component)
         # A fence longer than any run of backticks inside, so no value can close it early.
@@ -217,8 +217,8 @@ async def delete_page(page_id: str, user: User, storage: FileStorage) -> str:
         raise DependencyDown("file storage is unavailable; try again") from error
     async with in_transaction() as connection:
         await page.delete(using_db=connection)
-        if page.user_id != user.id:  # type: ignore[attr-defined]  # an admin removing someone's page
-            details = {"slug": page.slug, "title": page.title, "ownerId": str(page.user_id)}  # type: ignore[attr-defined]
+        if page.user_id != user.id:  # an admin removing someone's page
+            details = {"slug": page.slug, "title": page.title, "ownerId": str(page.user_id)}
             await audit.record(user.id, "page.delete", f"page:{page.id}", details, connection)
     return page.slug
 
@@ -230,18 +230,14 @@ async def public_page(slug: str) -> Page:
     return page
 
 
-def view_day(now: dt.datetime | None = None) -> dt.date:
-    """The day a view counts for: a calendar day in Korea."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(KOREA).date()
-
-
 async def count_view(page_id: str, visitor_id: str, day: dt.date) -> int:
-    """Count one view per visitor per day; return the page's view count afterwards."""
+    """Count one view per visitor per day (a calendar day in Korea); return the page's view
+    count afterwards."""
     try:
         async with in_transaction() as connection:
             await PageView.create(page_id=page_id, visitor_id=visitor_id, day=day, using_db=connection)
             await Page.filter(id=page_id).using_db(connection).update(view_count=F("view_count") + 1)
     except IntegrityError:
         pass  # already counted today
-    counts = await Page.filter(id=page_id).values_list("view_count", flat=True)
+    counts: list[Any] = await Page.filter(id=page_id).values_list("view_count", flat=True)  # flat: scalars, not tuples
     return int(counts[0]) if counts else 0

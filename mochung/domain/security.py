@@ -1,10 +1,21 @@
-"""Password hashing (argon2id) and access tokens (HS256 JWT)."""
+"""Password hashing (argon2id) and access tokens (HS256 JWT).
+
+An argon2 hash or check costs ~100+ ms of CPU: on an event loop, ten logins at once
+would stall every request and socket of the process for a second. So the async
+functions (:func:`hash_password_off_loop`, :func:`verify_password_off_loop`) run them in
+one bounded thread pool per process (argon2 releases the GIL, so they use other cores);
+:func:`configure_hashing` sizes it (``MOCHUNG_PASSWORD_HASH_THREADS``). Extra calls wait
+in the pool's queue, never on the loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import jwt
@@ -14,6 +25,38 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from mochung.domain.errors import Unauthenticated
 
 ALGORITHM = "HS256"
+DEFAULT_HASH_THREADS = 2
+
+
+class _HashPool:
+    """The process's pool for argon2 work: made on first use, resized by configure."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads = DEFAULT_HASH_THREADS
+        self._executor: ThreadPoolExecutor | None = None
+
+    def configure(self, threads: int) -> None:
+        with self._lock:
+            if threads == self._threads:
+                return
+            old, self._threads, self._executor = self._executor, threads, None
+        if old is not None:
+            old.shutdown(wait=False)  # calls already queued there still run
+
+    def executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="mochung-hash")
+            return self._executor
+
+
+_POOL = _HashPool()
+
+
+def configure_hashing(threads: int) -> None:
+    """Run argon2 in ``threads`` threads (the composition root calls this from settings)."""
+    _POOL.configure(threads)
 
 
 @functools.cache
@@ -37,6 +80,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """:func:`hash_password` in the hashing pool, leaving the event loop free."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL.executor(), hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in the hashing pool, leaving the event loop free."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL.executor(), verify_password, password_hash, password)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ async def register(
         raise Invalid("an invitation code is required to register", field="invitationCode")
     if await User.exists(email_key=email.lower()):
         raise Conflict("Email already registered")
-    password_hash = security.hash_password(password)
+    password_hash = await security.hash_password_off_loop(password)
     try:
         async with in_transaction() as connection:
             if require_invitation and invitation_code:
@@ -66,7 +66,7 @@ async def register(
 async def authenticate(email: str, password: str) -> User:
     """The active user with these credentials; one message for every failure."""
     user = await User.get_or_none(email_key=email.strip().lower())
-    if not security.verify_password(user.password_hash if user else None, password):
+    if not await security.verify_password_off_loop(user.password_hash if user else None, password):
         raise Unauthenticated(BAD_CREDENTIALS)
     assert user is not None
     if not user.is_active:
@@ -93,14 +93,10 @@ async def create_admin(email: str, password: str, name: str | None = None) -> tu
     if existing is not None:
         existing.is_admin = True
         existing.is_active = True
-        existing.password_hash = security.hash_password(password)
+        existing.password_hash = await security.hash_password_off_loop(password)
         await existing.save(update_fields=["is_admin", "is_active", "password_hash", "updated_at"])
         return existing, False
     return await register(email, password, name, is_admin=True), True
-
-
-async def get_user(user_id: uuid.UUID) -> User | None:
-    return await User.get_or_none(id=user_id)
 
 
 # What admins do to accounts ---------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mochung.domain import security
 from mochung.server import admin, auth, chat, files, invitations, keys, pages, payments, resources
 from mochung.server.chat import agent_endpoint
 from mochung.server.http import docs, health
@@ -17,9 +18,11 @@ MAX_JSON_BODY = 1024 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[cors, request_context], client_max_size=MAX_JSON_BODY)
+    # The admin guard sits inside request_context, so its 401/403 get the JSON error body.
+    app = web.Application(middlewares=[cors, request_context, admin.admins_only], client_max_size=MAX_JSON_BODY)
     app[keys.SETTINGS] = settings
     app[keys.JWT_KEY] = settings.jwt_key()
+    security.configure_hashing(settings.password_hash_threads)  # argon2 off the event loop
     app[keys.HEALTH_CHECKS] = {}
     app[keys.PUBLIC_PAGES] = PublicPageCache()
     app.cleanup_ctx.extend([resources.database, resources.redis, resources.http_session])
@@ -37,5 +40,5 @@ def create_app(settings: Settings) -> web.Application:
         invitations.routes,
     ):
         app.router.add_routes(table)
-    app.on_startup.append(docs.build_on_startup)
+    app.on_startup.extend([admin.check_admin_routes, docs.build_on_startup])
     return app

@@ -1,4 +1,5 @@
-"""Register, login, profile; and the helpers every handler uses to require a user or an admin."""
+"""Register, login, profile; and the rate-limit helpers of the routes anyone may call.
+(``endpoint(auth=...)`` admits callers: see ``mochung.server.http.callers``.)"""
 
 from __future__ import annotations
 
@@ -6,14 +7,13 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import users
-from mochung.domain.errors import Forbidden, RateLimited, Unauthenticated
+from mochung.domain.errors import RateLimited
 from mochung.domain.models import User
 from mochung.domain.security import issue_token
 from mochung.server import keys
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
-_USER = web.RequestKey("user", User)
 
 
 class RegisterBody(WireModel):
@@ -52,33 +52,6 @@ def _summary(user: User) -> dict[str, object]:
     return {"id": str(user.id), "email": user.email, "name": user.name, "is_admin": user.is_admin}
 
 
-def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
-
-
-async def current_user(request: web.Request) -> User:
-    """The active user the request's bearer token names; 401 otherwise."""
-    if _USER in request:
-        return request[_USER]
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthenticated("Unauthorized: a bearer token is required")
-    user = await users.user_for_token(token, request.app[keys.JWT_KEY])
-    request[_USER] = user
-    return user
-
-
-async def current_admin(request: web.Request) -> User:
-    user = await current_user(request)
-    if not user.is_admin:
-        raise Forbidden("admin only")
-    return user
-
-
 async def limit(request: web.Request, key: str, max_hits: int, window_seconds: int, what: str) -> None:
     wait = await request.app[keys.RATE_LIMITER].hit(key, max_hits, window_seconds)
     if wait is not None:
@@ -98,8 +71,7 @@ def client_ip(request: web.Request) -> str:
     status=201,
     errors=(400, 409),
 )
-async def register(request: web.Request) -> web.Response:
-    body = await read_body(request, RegisterBody)
+async def register(request: web.Request, body: RegisterBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     user = await users.register(
         body.email,
@@ -119,8 +91,7 @@ async def register(request: web.Request) -> web.Response:
     response=LoginResult,
     errors=(400, 401, 429),
 )
-async def login(request: web.Request) -> web.Response:
-    body = await read_body(request, LoginBody)
+async def login(request: web.Request, body: LoginBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     window = settings.login_window_seconds
     await limit(request, f"login:ip:{client_ip(request)}", settings.login_max_attempts * 5, window, "login attempts")
@@ -139,6 +110,5 @@ async def login(request: web.Request) -> web.Response:
 @routes.get("/api/auth/profile")
 @routes.post("/api/auth/profile")
 @endpoint(summary="The logged-in user", tag="auth", auth="user", response=Profile, errors=(401,))
-async def profile(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    return respond(Profile(**_summary(user), is_active=user.is_active))
+async def profile(request: web.Request, caller: User) -> web.Response:
+    return respond(Profile(**_summary(caller), is_active=caller.is_active))

@@ -4,6 +4,7 @@ upload, my-files and delete routes of PROTOCOL.md "Files (S3)"."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
@@ -13,12 +14,11 @@ from aiohttp.http_exceptions import HttpProcessingError
 from mochung.adapters.storage import open_storage
 from mochung.adapters.storage.local import LOCAL_FILES_ROUTE, LocalFileStorage, local_files_handler
 from mochung.domain import files
-from mochung.domain.errors import DependencyDown, Invalid, TooLarge, UnsupportedMediaType
-from mochung.domain.models import StoredFile
+from mochung.domain.errors import DependencyDown, Invalid, NotFound, TooLarge, UnsupportedMediaType
+from mochung.domain.models import StoredFile, User
 from mochung.domain.ports import FileStorage, StorageError
 from mochung.server import keys
-from mochung.server.auth import current_user
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 log = logging.getLogger("mochung.files")
 routes = web.RouteTableDef()
@@ -47,7 +47,7 @@ async def storage_context(app: web.Application) -> AsyncIterator[None]:
 async def serve_local_file(request: web.Request) -> web.StreamResponse:
     storage = request.app[keys.STORAGE]
     if not isinstance(storage, LocalFileStorage):  # S3 mode: clients get S3 URLs, nothing is served here
-        raise web.HTTPNotFound(text="File not found")
+        raise NotFound("File not found")
     return await local_files_handler(storage)(request)
 
 
@@ -119,8 +119,7 @@ def _client_filename(part: BodyPartReader) -> str | None:
         }
     },
 )
-async def upload(request: web.Request) -> web.Response:
-    user = await current_user(request)
+async def upload(request: web.Request, caller: User) -> web.Response:
     limit = request.app[keys.SETTINGS].max_upload_bytes
     too_large = TooLarge(f"the file is larger than {limit // (1024 * 1024)} MiB")
     if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
@@ -132,7 +131,7 @@ async def upload(request: web.Request) -> web.Response:
     file_type = files.sniff_file_type(head)
     if file_type is None:
         raise UnsupportedMediaType("only JPEG, PNG, WebP and PDF files are accepted")
-    file_id, key = files.new_file_key(user.id, file_type)
+    file_id, key = files.new_file_key(caller.id, file_type)
     size = 0
 
     async def body() -> AsyncIterator[bytes]:
@@ -153,21 +152,19 @@ async def upload(request: web.Request) -> web.Response:
         log.warning("upload could not be stored: %s", error)
         raise DependencyDown("file storage is unavailable; try again") from None
     filename = files.clean_filename(_client_filename(part))
-    stored = await files.record_file(file_id, user, key, filename, file_type, size, storage)
+    stored = await files.record_file(file_id, caller, key, filename, file_type, size, storage)
     return respond(await _file_response(stored, storage), status=201)
 
 
 @routes.get("/api/file/my-files")
 @endpoint(summary="My uploaded files, newest first", tag="files", auth="user", response=list[UploadedFile])
-async def my_files(request: web.Request) -> web.Response:
-    user = await current_user(request)
+async def my_files(request: web.Request, caller: User) -> web.Response:
     storage = request.app[keys.STORAGE]
-    return respond([await _file_response(stored, storage) for stored in await files.files_of(user)])
+    return respond([await _file_response(stored, storage) for stored in await files.files_of(caller)])
 
 
 @routes.delete("/api/file/{id}")
 @endpoint(summary="Delete a file and its stored object", tag="files", auth="user", status=204, errors=(404, 503))
-async def delete(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    await files.delete_file(path_uuid(request), user, request.app[keys.STORAGE])
+async def delete(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
+    await files.delete_file(str(path_id), caller, request.app[keys.STORAGE])
     return web.Response(status=204)

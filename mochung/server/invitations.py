@@ -11,11 +11,11 @@ import datetime as dt
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from mochung.domain import audit, invitations
+from mochung.domain import invitations
 from mochung.domain.models import InvitationCode, User
 from mochung.server import keys
-from mochung.server.auth import client_ip, current_admin, limit
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.auth import client_ip, limit
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
 
@@ -72,14 +72,8 @@ def invitation_response(invitation: InvitationCode) -> InvitationResponse:
     status=201,
     errors=(400, 409),
 )
-async def create(request: web.Request) -> web.Response:
-    admin: User = await current_admin(request)
-    body = await read_body(request, CreateInvitationBody)
-    invitation = await invitations.create_invitation(body.code, body.max_uses, body.expires_at, admin.id)
-    details = {"code": invitation.code, "maxUses": invitation.max_uses}
-    if invitation.expires_at is not None:
-        details["expiresAt"] = invitation.expires_at.isoformat()
-    await audit.record(admin.id, "invitation.create", f"invitation:{invitation.id}", details)
+async def create(request: web.Request, caller: User, body: CreateInvitationBody) -> web.Response:
+    invitation = await invitations.create_invitation(body.code, body.max_uses, body.expires_at, caller.id)
     return respond(invitation_response(invitation), status=201)
 
 
@@ -91,8 +85,7 @@ async def create(request: web.Request) -> web.Response:
     response=Validation,
     errors=(400, 429),
 )
-async def validate(request: web.Request) -> web.Response:
-    body = await read_body(request, ValidateBody)
+async def validate(request: web.Request, body: ValidateBody) -> web.Response:
     per_minute = request.app[keys.SETTINGS].invitation_validate_per_minute
     await limit(request, f"invitation:ip:{client_ip(request)}", per_minute, 60, "invitation checks")
     invitation = await InvitationCode.get_or_none(code=body.code.strip())

@@ -17,7 +17,7 @@ from mochung.server.chat.relay import Relay
 from mochung.server.payments.provider import Payments
 from mochung.server.public_pages import PublicPageCache
 from mochung.settings import Settings
-from mochung.tasks.resources import RuntimeFactory
+from mochung.tasks.worker import RuntimeFactory
 
 # A health check answers a short status word ("ok", "embedded", "sandbox", …) or raises.
 HealthCheck = Callable[[], Awaitable[str]]

@@ -9,36 +9,21 @@ import uuid
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from mochung.domain import pages
-from mochung.domain.components import check_components
-from mochung.domain.models import Page
+from mochung.domain.components import ComponentData, parse_components
+from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
-from mochung.server.auth import current_user
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
 VISITOR_COOKIE = "mochung_visitor"
 _VISITOR_IN_HEADER = re.compile(rf"(?:^|;)\s*{VISITOR_COOKIE}=([0-9a-f]{{32}})(?:;|\s*$)")
 _YEAR_SECONDS = 365 * 24 * 3600
-KOREA_OFFSET_SECONDS = 9 * 3600  # view days are Korean days (see mochung.domain.pages.view_day)
+KOREA_OFFSET_SECONDS = 9 * 3600  # view days are Korean days (no DST there)
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-class Component(BaseModel):
-    """``{type, id, props}``; known types have their props validated, unknown ones are kept."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str = Field(min_length=1, max_length=100)
-    id: str | None = Field(default=None, max_length=100)
-    props: dict[str, Any] = Field(default_factory=dict)
-
-
-class ComponentData(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    components: list[Component] = Field(default_factory=list)
 
 
 class PublishBody(WireModel):
@@ -78,7 +63,7 @@ def _component_data(data: ComponentData) -> dict[str, Any]:
     """
     raw = data.model_dump(mode="json")
     pages.check_component_data_size(raw)
-    return {**raw, "components": check_components(raw["components"])}
+    return {**raw, "components": parse_components(raw)}
 
 
 async def _response(page: Page, storage: FileStorage) -> PageResponse:
@@ -109,22 +94,19 @@ async def _response(page: Page, storage: FileStorage) -> PageResponse:
     status=201,
     errors=(400, 409, 413, 503),
 )
-async def publish(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    body = await read_body(request, PublishBody)
+async def publish(request: web.Request, caller: User, body: PublishBody) -> web.Response:
     title = pages.check_title(body.title)
     slug = pages.check_slug(body.slug) if body.slug is not None else None
     storage = request.app[keys.STORAGE]
-    page = await pages.publish_page(user, title, slug, _component_data(body.component_data), storage)
+    page = await pages.publish_page(caller, title, slug, _component_data(body.component_data), storage)
     return respond(await _response(page, storage), status=201)
 
 
 @routes.get("/api/page/my-pages")
 @endpoint(summary="My pages, newest first", tag="pages", auth="user", response=list[PageResponse])
-async def my_pages(request: web.Request) -> web.Response:
-    user = await current_user(request)
+async def my_pages(request: web.Request, caller: User) -> web.Response:
     storage = request.app[keys.STORAGE]
-    return respond([await _response(page, storage) for page in await pages.pages_of(user)])
+    return respond([await _response(page, storage) for page in await pages.pages_of(caller)])
 
 
 @routes.get("/api/page/public/{slug}")
@@ -177,10 +159,13 @@ async def public(request: web.Request) -> web.Response:
 @endpoint(
     summary="One of my pages (any page for an admin)", tag="pages", auth="user", response=PageResponse, errors=(404,)
 )
-async def get_page(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    page = await pages.owned_page(path_uuid(request), user, admin_allowed=True)
+async def get_page(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
+    page = await pages.owned_page(str(path_id), caller, admin_allowed=True)
     return respond(await _response(page, request.app[keys.STORAGE]))
+
+
+async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
+    return await pages.owned_page(str(page_id), caller, admin_allowed=False)
 
 
 @routes.put("/api/page/{id}")
@@ -191,12 +176,9 @@ async def get_page(request: web.Request) -> web.Response:
     body=UpdateBody,
     response=PageResponse,
     errors=(400, 404, 409, 413, 503),
+    load=_own_page,  # 404 before judging the body
 )
-async def update(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    page_id = path_uuid(request)
-    before = await pages.owned_page(page_id, user, admin_allowed=False)  # 404 before judging the body
-    body = await read_body(request, UpdateBody)
+async def update(request: web.Request, caller: User, path_id: uuid.UUID, found: Page, body: UpdateBody) -> web.Response:
     changes = pages.PageChanges(
         title=pages.check_title(body.title) if body.title is not None else None,
         slug=pages.check_slug(body.slug) if body.slug is not None else None,
@@ -204,15 +186,14 @@ async def update(request: web.Request) -> web.Response:
         is_published=body.is_published,
     )
     storage = request.app[keys.STORAGE]
-    page = await pages.update_page(page_id, user, changes, storage)
-    request.app[keys.PUBLIC_PAGES].forget(before.slug, page.slug)
+    page = await pages.update_page(str(path_id), caller, changes, storage)
+    request.app[keys.PUBLIC_PAGES].forget(found.slug, page.slug)
     return respond(await _response(page, storage))
 
 
 @routes.delete("/api/page/{id}")
 @endpoint(summary="Delete a page and its Markdown snapshot", tag="pages", auth="user", status=204, errors=(404, 503))
-async def delete(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    slug = await pages.delete_page(path_uuid(request), user, request.app[keys.STORAGE])
+async def delete(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
+    slug = await pages.delete_page(str(path_id), caller, request.app[keys.STORAGE])
     request.app[keys.PUBLIC_PAGES].forget(slug)
     return web.Response(status=204)

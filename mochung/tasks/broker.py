@@ -6,6 +6,7 @@ are declared on the broker returned by :func:`make_broker` (see ``mochung.tasks.
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware, default_middleware
@@ -17,15 +18,30 @@ CHAT_QUEUE = "chat"
 # a random 0.1% of broker calls by default: minutes for a chat turn. 10% of calls keeps
 # redelivery close to the heartbeat timeout at the cost of a cheap sorted-set lookup.
 MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
+# A worker thread running an async actor blocks on the coroutine's future and wakes this
+# often only to notice an asynchronous interrupt (the actor's time limit). Dramatiq's 0.1 s
+# means thousands of wake-ups a second with hundreds of turns in flight, each taking the
+# GIL from the event loop; a time limit noticed within a second is as good.
+INTERRUPT_CHECK_SECONDS = 1.0
+
+
+class TurnLoop(AsyncIO):
+    """Dramatiq's ``AsyncIO`` middleware (one event-loop thread for every async actor of the
+    process), with worker threads that wake rarely while they wait for their turn."""
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        event_loop_thread = EventLoopThread(self.logger, interrupt_check_ival=INTERRUPT_CHECK_SECONDS)
+        event_loop_thread.start(timeout=1.0)
+        set_event_loop_thread(event_loop_thread)
 
 
 def make_broker(settings: Settings, extra_middleware: list[Middleware] | None = None) -> dramatiq.Broker:
     """A fresh broker with the default middleware, ``AsyncIO`` (async actors) and ``extra``."""
     middleware: list[Middleware] = [kind() for kind in default_middleware]
-    middleware.append(AsyncIO())
+    middleware.append(TurnLoop())
     middleware.extend(extra_middleware or [])
     if settings.redis_url:
-        return RedisBroker(
+        return RedisBroker(  # type: ignore[no-untyped-call]
             url=settings.redis_url,
             namespace=settings.broker_namespace,
             heartbeat_timeout=settings.broker_heartbeat_timeout_ms,

@@ -14,7 +14,10 @@ transaction; then publish the answers and ``done``. A redelivered message whose 
 finished does nothing; one whose run was interrupted runs again: its chunks are numbered
 from 1 again and the relay drops, per socket, the seqs that socket already has (with a
 deterministic model the stream continues exactly where it stopped). ``cancel-message``
-sets a flag that a watcher polls while the turn streams; the turn task is then cancelled.
+sets a flag; one :class:`CancelWatcher` per worker process looks at the flags of all its
+turns in flight in one call every ``CANCEL_POLL_SECONDS``, and a flagged turn's task is
+cancelled. The agents coalesce streamed tokens (``mochung.agents.runtime``), so a chunk
+costs one turn-store append and one publish, not one per token.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
@@ -36,7 +39,9 @@ from mochung.domain import chat
 from mochung.domain.models import AgentRun, RunStatus
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.tasks.broker import CHAT_QUEUE
-from mochung.tasks.resources import ChatWorkerResources
+
+if TYPE_CHECKING:  # worker.py builds the resources and imports this module
+    from mochung.tasks.worker import ChatWorkerResources
 
 log = logging.getLogger("mochung.worker")
 CANCEL_POLL_SECONDS = 0.2
@@ -71,15 +76,14 @@ def declare_actors(broker: dramatiq.Broker, resources: ChatWorkerResources | Non
                 raise
 
     time_limit_ms = int(resources.settings.llm_timeout_seconds * 5 * 1000) if resources else 300_000
-    actor = dramatiq.actor(
-        process_chat_message,
+    declare = dramatiq.actor(
         broker=broker,
         actor_name="process_chat_message",
         queue_name=CHAT_QUEUE,
         time_limit=time_limit_ms,
         **ACTOR_OPTIONS,
     )
-    return ChatActors(process_chat_message=actor)
+    return ChatActors(process_chat_message=declare(process_chat_message))
 
 
 async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id: uuid.UUID) -> None:
@@ -92,7 +96,7 @@ async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id
         if run is None or run.status != RunStatus.RUNNING or run.attempts <= ACTOR_OPTIONS["max_retries"]:
             return
         assert resources.publisher is not None
-        publish = _publisher(resources.publisher, str(run.session_id), str(message_id))  # type: ignore[attr-defined]
+        publish = _publisher(resources.publisher, str(run.session_id), str(message_id))
         await _end(run, RunStatus.FAILED, "agent_error", GAVE_UP, [], {}, publish, TurnOutcome())
     except Exception:
         log.exception("could not end turn %s after its last attempt", message_id)
@@ -129,7 +133,7 @@ async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> Non
     if run is None:
         log.info("turn %s already finished; nothing to do", message_id)
         return
-    session_id = str(run.session_id)  # type: ignore[attr-defined]
+    session_id = str(run.session_id)
     publish = _publisher(resources.publisher, session_id, str(message_id))
     if start.cancelled_now:
         await publish("error", 0, content="cancelled", details="the turn was cancelled")
@@ -150,7 +154,10 @@ async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> Non
     already_stored = await resources.turns.last_seq(str(message_id)) if run.attempts > 1 else 0
     outcome = TurnOutcome()
     started = time.monotonic()
-    cancelled = await _stream(agent_turn, resources.turns, str(message_id), publish, outcome, already_stored)
+    assert resources.cancels is not None
+    cancelled = await _stream(
+        agent_turn, resources.turns, resources.cancels, str(message_id), publish, outcome, already_stored
+    )
     trajectory = _plain(getattr(agent_turn, "trajectory", []) or [])
     timings = {
         **_plain(getattr(agent_turn, "timings", {}) or {}),
@@ -175,8 +182,60 @@ def _publisher(publisher: Publisher, session_id: str, message_id: str) -> Any:
     return publish
 
 
+class CancelWatcher:
+    """The cancel flags of every turn in flight in this process, read in one call per poll
+    (``TurnStore.cancelled_among`` when the store has it) instead of one call per turn.
+    Lives on the worker's loop; polls only while some turn is watched."""
+
+    def __init__(self, turns: TurnStore, interval: float = CANCEL_POLL_SECONDS) -> None:
+        self._turns = turns
+        self._interval = interval
+        self._watched: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self, message_id: str) -> asyncio.Event:
+        """An event set when ``message_id`` is asked to stop; :meth:`unwatch` it after."""
+        event = self._watched.setdefault(message_id, asyncio.Event())
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll(), name="mochung-cancel-watcher")
+        return event
+
+    def unwatch(self, message_id: str) -> None:
+        self._watched.pop(message_id, None)
+
+    async def _cancelled(self, message_ids: list[str]) -> set[str]:
+        among = getattr(self._turns, "cancelled_among", None)
+        if among is not None:
+            return set(await among(message_ids))
+        flags = await asyncio.gather(*(self._turns.cancel_requested(message_id) for message_id in message_ids))
+        return {message_id for message_id, flag in zip(message_ids, flags, strict=True) if flag}
+
+    async def _poll(self) -> None:
+        while self._watched:
+            try:
+                for message_id in await self._cancelled(list(self._watched)):
+                    event = self._watched.get(message_id)
+                    if event is not None:
+                        event.set()
+            except Exception as error:  # Redis hiccup: keep the turns going, look again soon
+                log.warning("cannot read the cancel flags: %s", type(error).__name__)
+            await asyncio.sleep(self._interval)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
 async def _stream(
-    agent_turn: Any, turns: TurnStore, message_id: str, publish: Any, outcome: TurnOutcome, already_stored: int
+    agent_turn: Any,
+    turns: TurnStore,
+    cancels: CancelWatcher,
+    message_id: str,
+    publish: Any,
+    outcome: TurnOutcome,
+    already_stored: int,
 ) -> bool:
     """Consume the agent's events until done; True when the turn was cancelled."""
 
@@ -189,7 +248,8 @@ async def _stream(
                         await turns.append(message_id, outcome.seq, event.content)
                     # Published again on a retry too: the relay drops, per socket, any seq
                     # it already sent, and the previous attempt may have died between
-                    # storing a chunk and publishing it.
+                    # storing a chunk and publishing it. (Stored before it is published: a
+                    # client resuming in between finds it in the store.)
                     await publish("chunk", outcome.seq, content=event.content)
                 elif event.type in ("text", "component"):
                     component = _plain(event.component) if event.component is not None else None
@@ -203,32 +263,21 @@ async def _stream(
             log.exception("agent turn %s failed", message_id)
             outcome.error = f"the agent failed ({type(error).__name__})"
 
-    finished = asyncio.Event()
-
-    async def watch_cancel() -> bool:
-        # Stops on ``finished`` rather than by being cancelled: a cancel that lands inside
-        # a Redis call can come out as a TimeoutError and be swallowed (seen under load).
-        while not finished.is_set():
-            try:
-                if await turns.cancel_requested(message_id):
-                    return True
-            except Exception as error:  # Redis hiccup: keep the turn going, look again soon
-                log.warning("cannot read the cancel flag of %s: %s", message_id, type(error).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), CANCEL_POLL_SECONDS)
-        return False
-
+    cancel_asked = cancels.watch(message_id)
     consumer = asyncio.create_task(consume())
-    watcher = asyncio.create_task(watch_cancel())
+    waiter = asyncio.create_task(cancel_asked.wait())
+    stopped = False
     try:
-        await asyncio.wait({consumer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({consumer, waiter}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        finished.set()
+        cancels.unwatch(message_id)
         if not consumer.done():
+            stopped = cancel_asked.is_set()
             consumer.cancel()
+        waiter.cancel()
         # Bounded: a task that swallows its cancellation must not hold the actor forever.
-        await asyncio.wait({consumer, watcher}, timeout=STOP_GRACE_SECONDS)
-    return watcher.done() and not watcher.cancelled() and watcher.exception() is None and watcher.result()
+        await asyncio.wait({consumer, waiter}, timeout=STOP_GRACE_SECONDS)
+    return stopped
 
 
 async def _end(

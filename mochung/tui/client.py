@@ -39,7 +39,7 @@ from mochung.tui.models import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-EventSink = Callable[[ChatEvent], None]
+EventSink = Callable[[ChatEvent], object]  # what a sink returns is ignored
 
 
 class ClientError(Exception):

@@ -1,14 +1,15 @@
-"""Component schemas (PROTOCOL.md "Component"): what the agents accept from a page and emit."""
+"""Component schemas (PROTOCOL.md "Component"): what the agents accept from a page and emit
+(the domain's one parser, ``mochung.domain.components``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from mochung.agents.components import ComponentError, chat_component, parse_page_components
+from mochung.domain.components import ComponentError, chat_component, parse_components
 
 
 def test_known_components_are_validated_and_unknown_ones_kept() -> None:
-    components = parse_page_components(
+    components = parse_components(
         {
             "components": [
                 {"type": "Calendar", "id": "c", "props": {"weddingDate": "2026-05-16", "weddingTime": "09:05"}},
@@ -36,7 +37,7 @@ def test_known_components_are_validated_and_unknown_ones_kept() -> None:
 )
 def test_malformed_pages_are_refused_with_the_reason(data: object, message: str) -> None:
     with pytest.raises(ComponentError) as raised:
-        parse_page_components(data)
+        parse_components(data)
     assert message in raised.value.message
 
 
@@ -47,3 +48,18 @@ def test_chat_components_are_type_and_props_only() -> None:
         chat_component("AgentSuggestMessage", {"suggestions": []})
     with pytest.raises(ComponentError, match="unknown component type"):
         chat_component("Banner", {})
+
+
+def test_chat_only_components_are_refused_on_a_page_unless_allowed() -> None:
+    suggestions = {"suggestions": [{"displayText": "A", "value": "a"}]}
+    data = {"components": [{"type": "AgentSuggestMessage", "props": suggestions}]}
+    with pytest.raises(ComponentError) as raised:
+        parse_components(data)
+    assert "only used in chat" in raised.value.message
+    assert raised.value.field == "componentData.components.0.type"
+    assert parse_components(data, allow_chat_only=True)[0]["type"] == "AgentSuggestMessage"
+
+
+def test_every_parsed_component_has_an_id() -> None:
+    parsed = parse_components({"components": [{"type": "Gallery"}, {"type": "Gallery", "id": "g"}]})
+    assert parsed[0]["id"] and parsed[1]["id"] == "g"

@@ -39,7 +39,7 @@ async def test_whole_graph_runs_through_chat_openai(openai: FakeOpenAI, wedding:
     events = await collect(turn)
 
     assert kinds(events) == ["chunk*", "text", "component", "done"]
-    assert len([event for event in events if event.type == "chunk"]) >= 3
+    assert len([event for event in events if event.type == "chunk"]) >= 2  # the first token at once, the rest coalesced
     kakao_link = "https://map.kakao.com/link/to/%EB%8D%94%EC%B1%84%ED%94%8C%EC%95%B3%EC%B2%AD%EB%8B%B4,37.5226,127.0398"
     assert answer(events) == f"예식장은 더채플앳청담입니다. 카카오맵: {kakao_link}"
     # only the main agent's tokens are streamed, not the sub-agents' answers

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mochung.agents import AgentRuntime, TurnInput
-from mochung.agents.components import chat_component
+from mochung.domain.components import chat_component
 from mochung.domain.ports import Place
 from tests.agents.helpers import answer, collect, components, kinds
 
@@ -20,7 +20,7 @@ async def test_venue_question_streams_an_answer_with_directions(runtime: AgentRu
 
     assert kinds(events) == ["chunk*", "text", "done"]
     chunks = [event.content for event in events if event.type == "chunk"]
-    assert len(chunks) > 5
+    assert len(chunks) >= 2  # streamed: the first token at once, the rest coalesced (runtime.Limits)
     text = answer(events)
     assert "".join(chunks).strip() == text
     assert "더채플앳청담 3층 그랜드홀" in text

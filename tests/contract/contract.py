@@ -8,12 +8,13 @@ renamed to snake_case in REST (or camelCase on a socket) shows up as missing.
 
 from __future__ import annotations
 
-import asyncio
 import http
 import re
 from typing import Any
 
 import aiohttp
+
+from tests.support.waiting import eventually
 
 # ---- REST (camelCase, except access_token) -------------------------------------------
 REGISTERED = {"id", "email", "name", "isAdmin", "createdAt"}
@@ -62,7 +63,6 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 SLUG = re.compile(r"^[a-z0-9-]{3,64}$")
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-WAIT_SECONDS = 30.0
 REST_EXCEPTIONS = {"access_token", "message_id"}  # PROTOCOL.md's own snake_case REST keys
 
 
@@ -128,8 +128,9 @@ async def turn_finished(message_id: str) -> None:
     """
     from mochung.domain.models import AgentRun, RunStatus
 
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     over = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
-    while not await AgentRun.exists(message_id=message_id, status__in=over):
-        assert asyncio.get_running_loop().time() < deadline, f"the turn {message_id} never finished"
-        await asyncio.sleep(0.05)
+
+    async def finished() -> bool:
+        return await AgentRun.exists(message_id=message_id, status__in=over)
+
+    await eventually(finished, f"the turn {message_id} to finish", interval=0.05)

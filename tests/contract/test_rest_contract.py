@@ -9,9 +9,7 @@ implementation is a small ``xfail(strict=True)`` test at the end, so its fix fli
 
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,6 +23,7 @@ from mochung.settings import Settings
 from tests.contract import contract as c
 from tests.support import PASSWORD, Api
 from tests.support.fakes.portone_server import FakePortOne
+from tests.support.images import PNG
 
 WEBHOOK_SECRET = new_webhook_secret()
 MAX_UPLOAD = 64 * 1024
@@ -34,21 +33,6 @@ COVER = {
     "props": {"title": "Minjun & Seoyeon", "groomName": "민준", "brideName": "서연", "date": "2027-05-01"},
 }
 FUTURE_BLOCK = {"type": "Guestbook", "id": "g-1", "props": {"anything": ["kept", 1]}}  # unknown types are kept
-
-
-def tiny_png() -> bytes:
-    """A real 1×1 PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + (chunk(b"IEND", b""))
-    )
 
 
 def upload_form(data: bytes, filename: str, content_type: str) -> FormData:
@@ -173,7 +157,7 @@ async def test_the_frontends_walk_through_every_rest_route(client: TestClient, a
     assert (guest_view["title"], guest_view["version"]) == (updated["title"], 2), "guests see the update"
 
     # -- files -------------------------------------------------------------------------
-    png = tiny_png()
+    png = PNG
     stored = await web.call("POST", "/api/file/upload", 201, data=upload_form(png, "웨딩 사진.png", "image/png"))
     c.rest_shape(stored, c.FILE, "upload")
     c.utc_times(stored, "createdAt")
@@ -455,7 +439,7 @@ async def test_an_admin_deleting_a_users_page_and_file_is_audited(client: TestCl
     _, owner = await api.user()
     _, admin_headers = await api.admin()
     page = await c.expect(await client.post("/api/page/publish", json={"title": "t"}, headers=owner), 201, "publish")
-    form = upload_form(tiny_png(), "a.png", "image/png")
+    form = upload_form(PNG, "a.png", "image/png")
     stored = await c.expect(await client.post("/api/file/upload", data=form, headers=owner), 201, "upload")
     await c.expect(await client.delete(f"/api/page/{page['id']}", headers=admin_headers), 204, "admin deletes page")
     await c.expect(await client.delete(f"/api/file/{stored['id']}", headers=admin_headers), 204, "admin deletes file")

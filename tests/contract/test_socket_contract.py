@@ -16,7 +16,8 @@ import socketio
 from aiohttp.test_utils import TestClient
 
 from tests.contract import contract as c
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 STYLES = ["path", "namespace"]
 OTHER = {"path": "namespace", "namespace": "path"}
@@ -61,7 +62,7 @@ async def test_a_bad_token_is_refused_with_unauthorized(sockets: Callable[[str],
 async def test_every_event_of_a_chat_turn_has_protocol_keys(
     client: TestClient, sockets: Callable[[str], ChatClient], style: str
 ) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets(style)
     await chat.connect(token)
@@ -146,7 +147,7 @@ async def test_every_event_of_a_chat_turn_has_protocol_keys(
 @pytest.mark.parametrize("style", STYLES)
 async def test_a_browser_starting_with_long_polling_connects(sockets: Callable[[str], ChatClient], style: str) -> None:
     """socket.io-client starts with HTTP long-polling from the frontend's origin, then upgrades."""
-    _, token = await make_user()
+    _, token = await user_with_token()
     chat = sockets(style)
     await chat.sio.connect(
         chat.base_url,

@@ -13,6 +13,15 @@ from tests.e2e.stack import Stack
 from tests.support import POSTGRES_URL, REDIS_URL, need_service, scratch_postgres_database
 
 pytestmark = pytest.mark.e2e
+E2E_TIMEOUT_SECONDS = 600  # real processes start, restart and migrate: more than the suite's 120 s
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each end-to-end test gets the longer bound (unless it names its own)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.support import PASSWORD, TEST_SECRET
+from tests.support.waiting import wait_until
 
 START_SECONDS = 60.0  # generous: importing the agents takes seconds on a busy 2-core box
 
@@ -34,17 +34,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_until(check: Any, what: str, timeout: float = START_SECONDS, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 class Process:
@@ -144,7 +133,7 @@ class Stack:
             process.check_alive()
             return "chat worker running" in process.log()
 
-        wait_until(ready, f"{process.name} to start")
+        wait_until(ready, f"{process.name} to start", within=START_SECONDS)
         return process
 
     def wait_healthy(self, url: str, process: Process | None = None) -> dict[str, Any]:
@@ -159,7 +148,7 @@ class Stack:
             except (urllib.error.URLError, OSError):  # HTTPError (503) included
                 return None
 
-        return wait_until(healthy, f"{url} to be healthy")
+        return wait_until(healthy, f"{url} to be healthy", within=START_SECONDS)
 
     def migrate(self) -> None:
         subprocess.run(
@@ -225,7 +214,7 @@ class RedisServer:
             except OSError:
                 return False
 
-        wait_until(accepting, "redis-server to accept connections")
+        wait_until(accepting, "redis-server to accept connections", within=START_SECONDS)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.e2e.stack import Process, free_port, wait_until
+from tests.e2e.stack import START_SECONDS, Process, free_port
+from tests.support.waiting import wait_until
 
 USER, PASSWORD = "ops", "a-long-admin-password"
 
@@ -47,7 +48,7 @@ def instrumented_server(tmp_path: Path) -> Iterator[str]:
             return False
 
     try:
-        wait_until(healthy, "the instrumented server to be healthy")
+        wait_until(healthy, "the instrumented server to be healthy", within=START_SECONDS)
         yield url
     finally:
         process.stop()

@@ -26,11 +26,8 @@ from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.support import Api
 from tests.support.fakes.moto_server import MotoServer, create_bucket, moto_server, unique_bucket_name
+from tests.support.images import JPEG, PDF, PNG, WEBP
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200)
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)
-PDF = b"%PDF-1.7\n" + b"1 0 obj <<>> endobj\n" * 10
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 

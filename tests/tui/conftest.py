@@ -3,7 +3,6 @@ test's own event loop (SQLite), and helpers to drive the app and read what it sh
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from mochung.settings import Settings
 from tests.support import PASSWORD
 
 ADMIN_EMAIL = "admin@mochung.test"
-WAIT_STEPS = 600  # × 0.05 s: a generous bound for the server's background work, not a timing assertion
 
 
 @pytest.fixture
@@ -98,21 +96,17 @@ def table_rows(table: DataTable[Any]) -> list[str]:
     return [" | ".join(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)]
 
 
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Let the workers finish and the messages they posted be handled."""
+async def settle(app: App[Any], pilot: Pilot[Any], *, blink: bool = True) -> None:
+    """Let the workers finish and the messages they posted be handled. ``blink=False`` also
+    stops the text cursors blinking, so a snapshot does not depend on the moment it is taken."""
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
     await pilot.wait_for_scheduled_animations()
+    if not blink:
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
     await pilot.pause()
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    for _ in range(WAIT_STEPS):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def log_in(app: App[Any], pilot: Pilot[Any], email: str = ADMIN_EMAIL, password: str = PASSWORD) -> None:
@@ -129,12 +123,3 @@ async def open_screen(app: App[Any], pilot: Pilot[Any], key: str) -> None:
     await log_in(app, pilot)
     await pilot.press(key)
     await settle(app, pilot)
-
-
-async def poll(coroutine_fn: Callable[[], Any], condition: Callable[[Any], bool], what: str) -> Any:
-    for _ in range(WAIT_STEPS):
-        value = await coroutine_fn()
-        if condition(value):
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")

@@ -15,7 +15,8 @@ from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.chat_log import ChatBubble, ChatLog
 from tests.server.chat.helpers import ChatClient
-from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text, wait_until
+from tests.support.waiting import eventually
+from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text
 
 SIZE = (150, 45)
 
@@ -87,7 +88,7 @@ async def test_live_chat_streams_the_answer_to_a_test_message(live_server: LiveS
         await pilot.press("t")
         await settle(app, pilot)
         screen = app.screen
-        await wait_until(pilot, lambda: screen.session_id is not None, "the test room's session-info")
+        await eventually(lambda: screen.session_id is not None, "the test room's session-info", pause=pilot.pause)
         assert "your test room" in visible_text(screen.query_one("#room-title", Static))
         chat_input = screen.query_one("#chat-input", Input)
         assert not chat_input.disabled and chat_input.has_focus
@@ -99,7 +100,7 @@ async def test_live_chat_streams_the_answer_to_a_test_message(live_server: LiveS
             answers = bubbles(log, "assistant")
             return bool(answers) and not any(b.has_class("streaming") for b in answers)
 
-        await wait_until(pilot, answered, "the agent's answer in the chat log")
+        await eventually(answered, "the agent's answer in the chat log", pause=pilot.pause)
         await settle(app, pilot)
         stored = await ChatMessage.filter(role="assistant", type="text").order_by("created_at")
         assert stored, "the server stored the answer"
@@ -124,7 +125,9 @@ async def test_watching_a_users_room_shows_their_turn_live(live_server: LiveServ
             assert table_rows(sessions)[0].startswith("room-groom | groom@example.com")
             await pilot.press("enter")  # watch the highlighted session
             screen = app.screen
-            await wait_until(pilot, lambda: screen.session_id == info["session_id"], "joining the couple's room")
+            await eventually(
+                lambda: screen.session_id == info["session_id"], "joining the couple's room", pause=pilot.pause
+            )
             assert "watching: room-groom" in visible_text(screen.query_one("#room-title", Static))
             assert screen.query_one("#chat-input", Input).disabled  # an admin watches, it does not talk here
 
@@ -137,7 +140,7 @@ async def test_watching_a_users_room_shows_their_turn_live(live_server: LiveServ
                     return bool(log.query("ComponentCard, SuggestionChips"))
                 return answers[0]["content"] in [bubble.text for bubble in bubbles(log, "assistant")]
 
-            await wait_until(pilot, seen, "the couple's answer in the admin's chat log")
+            await eventually(seen, "the couple's answer in the admin's chat log", pause=pilot.pause)
             assert [b.text for b in bubbles(log, "user")] == ["예식 날짜는 5월 15일이에요"]
     finally:
         await couple.close()

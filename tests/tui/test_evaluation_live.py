@@ -9,7 +9,8 @@ from textual.widgets import DataTable, OptionList, Static
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
 from mochung.tui.tokens import TokenStore
-from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text, wait_until
+from tests.support.waiting import eventually
+from tests.tui.conftest import LiveServer, open_screen, settle, table_rows, visible_text
 
 SIZE = (150, 45)
 
@@ -30,7 +31,7 @@ async def test_run_a_dataset_and_read_each_case(live_server: LiveServer, tmp_pat
         assert "never run" in visible_text(app.screen.query_one("#summary", Static))
         await pilot.press("x")
         summary = app.screen.query_one("#summary", Static)
-        await wait_until(pilot, lambda: " done" in visible_text(summary), "the run to finish")
+        await eventually(lambda: " done" in visible_text(summary), "the run to finish", pause=pilot.pause)
         await settle(app, pilot)
         assert not app.screen.query_one("#progress").display
 

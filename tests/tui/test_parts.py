@@ -19,7 +19,8 @@ from mochung.tui.models import ChatEntry
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.chat_log import ChatBubble, ChatLog
 from mochung.tui.widgets.components import SuggestionChips, component_widget, map_links
-from tests.tui.conftest import visible_text, wait_until
+from tests.support.waiting import eventually
+from tests.tui.conftest import visible_text
 from tests.tui.fakes import FakeAdminApi
 
 
@@ -139,7 +140,7 @@ async def test_command_palette_opens_screens() -> None:
             options = palette.query_one(CommandList)
             return options.option_count > 0 and "Open Payments" in str(options.get_option_at_index(0).prompt)
 
-        await wait_until(pilot, found, "the palette to offer Open Payments")
+        await eventually(found, "the palette to offer Open Payments", pause=pilot.pause)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -11,29 +11,19 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from mochung.tui.app import AdminApp
+from tests.tui.conftest import settle
 from tests.tui.fakes import FakeAdminApi
 
 SIZE = (140, 42)
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    # a blinking cursor would make the picture depend on the moment it is taken
-    for field in pilot.app.screen.query(Input):
-        field.cursor_blink = False
-    await pilot.pause()
-
-
 def keys(*pressed: str) -> Steps:
     async def run(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
+        await settle(pilot.app, pilot, blink=False)
         for key in pressed:
             await pilot.press(key)
-            await settle(pilot)
+            await settle(pilot.app, pilot, blink=False)
 
     return run
 
@@ -44,12 +34,12 @@ def app(*, signed_in: bool = True, read_only: bool = False) -> AdminApp:
 
 def test_login_screen(snap_compare: Any) -> None:
     async def wrong_password(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
+        await settle(pilot.app, pilot, blink=False)
         pilot.app.screen.query_one("#email", Input).value = "admin@mochung.kr"
         pilot.app.screen.query_one("#password", Input).value = "wrong"
         pilot.app.screen.query_one("#password", Input).focus()
         await pilot.press("enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot, blink=False)
 
     assert snap_compare(app(signed_in=False), terminal_size=SIZE, run_before=wrong_password)
 
@@ -76,7 +66,7 @@ def test_live_chat_with_components(snap_compare: Any) -> None:
         await keys("4", "t")(pilot)
         pilot.app.screen.query_one("#chat-input", Input).value = "갤러리도 넣어줘"
         await pilot.press("enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot, blink=False)
 
     assert snap_compare(app(), terminal_size=(140, 60), run_before=chat)
 

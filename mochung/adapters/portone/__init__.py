@@ -24,33 +24,14 @@ from mochung.adapters.portone.webhooks import (
     sign_webhook,
     verify_webhook,
 )
-from mochung.domain.ports import (
-    PaymentNotFound,
-    PaymentProvider,
-    PaymentProviderError,
-    ProviderAuthError,
-    ProviderPayment,
-    ProviderRejected,
-    ProviderStatus,
-    ProviderUnavailable,
-    WebhookEvent,
-)
+from mochung.domain.ports import PaymentProvider
 from mochung.settings import Settings, SettingsError
 
 __all__ = [
     "SANDBOX_MOUNT_PATH",
     "InvalidWebhook",
-    "PaymentNotFound",
-    "PaymentProvider",
-    "PaymentProviderError",
     "PortOneV1Client",
     "PortOneV2Client",
-    "ProviderAuthError",
-    "ProviderPayment",
-    "ProviderRejected",
-    "ProviderStatus",
-    "ProviderUnavailable",
-    "WebhookEvent",
     "complete_sandbox_payment",
     "create_embedded_sandbox",
     "make_payment_provider",

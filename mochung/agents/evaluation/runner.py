@@ -21,7 +21,8 @@ from mochung.agents.evaluation.cases import Case, dataset_names, load_dataset, w
 from mochung.agents.evaluation.evaluators import Outcome, evaluate
 from mochung.agents.runtime import AgentRuntime, TurnInput
 
-Progress = Callable[[int, int, dict[str, Any]], Awaitable[None] | None]
+# called after each case with (done, total, the case's result); it may be sync or async
+ProgressCallback = Callable[[int, int, dict[str, Any]], Awaitable[None] | None]
 MAX_QUERY_ECHO = 200  # a generated 10,000-character query is not worth repeating in the report
 
 
@@ -95,7 +96,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def run_datasets(names: Sequence[str], runtime: AgentRuntime, progress: Progress | None = None) -> dict[str, Any]:
+async def run_datasets(
+    names: Sequence[str], runtime: AgentRuntime, progress: ProgressCallback | None = None
+) -> dict[str, Any]:
     """Run the cases of several datasets one after another; one combined report."""
     cases = [(name, case) for name in names for case in load_dataset(name).cases]
     results: list[dict[str, Any]] = []
@@ -110,7 +113,7 @@ async def run_datasets(names: Sequence[str], runtime: AgentRuntime, progress: Pr
 
 
 async def run_dataset(
-    name: str, runtime: AgentRuntime | None = None, progress: Progress | None = None
+    name: str, runtime: AgentRuntime | None = None, progress: ProgressCallback | None = None
 ) -> dict[str, Any]:
     """Run one dataset. Without a runtime, one is built from the environment's settings
     (``MOCHUNG_LLM`` and friends), as the worker would."""

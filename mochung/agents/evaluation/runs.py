@@ -1,5 +1,6 @@
 """Evaluation runs of this web process and the JSON cache of finished ones
-(see ``mochung.server.admin.evaluation`` for the decisions)."""
+(see ``mochung.server.admin.evaluation`` for the decisions and the wire models).
+Plain data: the REST shape is the server's."""
 
 from __future__ import annotations
 
@@ -15,62 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
-from pydantic.alias_generators import to_camel
-
+from mochung.agents.evaluation.runner import ProgressCallback
 from mochung.domain.errors import NotFound
-from mochung.server.http.wire import UtcDatetime, WireModel
 
 log = logging.getLogger("mochung.admin.evaluation")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 RunState = Literal["running", "done", "failed"]
-# the progress callback the agents' runner calls after each case: (done, total, case result)
-Progress = Callable[[int, int, dict[str, Any]], None]
-Runner = Callable[[str, Progress], Awaitable[dict[str, Any]]]
-# values under these keys are data (components' props, tool arguments, a wedding fixture):
-# their keys are kept as they are instead of being camel-cased
-_OPAQUE = frozenset({"components", "trajectory", "wedding", "answer"})
+Runner = Callable[[str, ProgressCallback], Awaitable[dict[str, Any]]]
 
 
-class DatasetOut(WireModel):
+@dataclass(frozen=True)
+class Dataset:
     name: str
     description: str | None = None
-    cases: int | None = Field(default=None, description="number of cases")
+    cases: int | None = None  # number of cases
 
-
-class RunProgress(WireModel):
-    done: int = 0
-    total: int = 0
-
-
-class EvaluationRunOut(WireModel):
-    run_id: str
-    dataset: str
-    status: RunState
-    started_at: UtcDatetime
-    finished_at: UtcDatetime | None = None
-    error: str | None = None
-    progress: RunProgress
-    summary: dict[str, Any] = Field(
-        default_factory=dict, description="totalTests, passedTests, failedTests, passRate (0-100), avgExecutionTime (s)"
-    )
-    categories: dict[str, Any] = Field(
-        default_factory=dict, description="per category: total, passed, failed, passRate"
-    )
-    cases: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="per case: id, dataset, category, query, passed, checks, tools, trajectory, answer, "
-        "components, error, executionTime",
-    )
-
-
-def camel_keys(value: Any) -> Any:
-    """The runner's snake_case report in the REST API's camelCase."""
-    if isinstance(value, list):
-        return [camel_keys(item) for item in value]
-    if isinstance(value, dict):
-        return {to_camel(k): (v if k in _OPAQUE else camel_keys(v)) for k, v in value.items()}
-    return value
+    @classmethod
+    def from_listing(cls, item: dict[str, Any]) -> Dataset:
+        cases = item.get("cases")
+        count = None if cases is None else int(cases)
+        return cls(name=str(item["name"]), description=item.get("description"), cases=count)
 
 
 @dataclass
@@ -84,21 +49,6 @@ class EvaluationRun:
     done: int = 0
     total: int = 0
     report: dict[str, Any] = field(default_factory=dict)  # the runner's report, as it returned it
-
-    def wire(self) -> EvaluationRunOut:
-        categories = self.report.get("categories") or {}
-        return EvaluationRunOut(
-            run_id=self.run_id,
-            dataset=self.dataset,
-            status=self.status,
-            started_at=self.started_at,
-            finished_at=self.finished_at,
-            error=self.error,
-            progress=RunProgress(done=self.done, total=self.total),
-            summary=camel_keys(self.report.get("summary") or {}),
-            categories={name: camel_keys(entry) for name, entry in categories.items()},
-            cases=camel_keys(self.report.get("results") or []),
-        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -137,10 +87,10 @@ class Evaluations:
         self.running: dict[str, EvaluationRun] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def datasets(self) -> list[DatasetOut]:
-        return [DatasetOut.model_validate(item) for item in self._list_datasets()]
+    def datasets(self) -> list[Dataset]:
+        return [Dataset.from_listing(item) for item in self._list_datasets()]
 
-    def require(self, name: str) -> DatasetOut:
+    def require(self, name: str) -> Dataset:
         dataset = next((d for d in self.datasets() if d.name == name), None) if SAFE_NAME.match(name) else None
         if dataset is None:
             raise NotFound(f"no evaluation dataset named {name!r}")
@@ -166,7 +116,7 @@ class Evaluations:
         temporary.write_text(json.dumps(run.as_json(), ensure_ascii=False, default=str))
         os.replace(temporary, self._path(run.dataset))
 
-    def start(self, dataset: DatasetOut) -> tuple[EvaluationRun, bool]:
+    def start(self, dataset: Dataset) -> tuple[EvaluationRun, bool]:
         """The dataset's run: a new one, or the one already running (then ``False``)."""
         if dataset.name in self.running:
             return self.running[dataset.name], False

@@ -28,6 +28,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from mochung.agents.messages import text_of
 from mochung.agents.offline import intents as rules
 from mochung.agents.offline import writing
 from mochung.agents.wedding import detect_language
@@ -40,13 +41,6 @@ MAKE_TOOL = {
     "account": "make_account",
     "suggestions": "make_suggestions",
 }
-
-
-def text_of(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
 
 
 def loads(text: str) -> dict[str, Any]:
@@ -340,7 +334,8 @@ def _map(messages: Sequence[BaseMessage]) -> AIMessage:
 def _output(messages: Sequence[BaseMessage]) -> AIMessage:
     request, _, results, steps = _turn(messages)
     plan = loads(request)
-    language = plan.get("language") if plan.get("language") in ("ko", "en") else detect_language(request)
+    requested = plan.get("language")
+    language = str(requested) if requested in ("ko", "en") else detect_language(request)
     briefs = plan.get("components") or [{"kind": "suggestions", "args": {"suggestions": writing.suggestions(language)}}]
     done = [name for name, _ in results]
     for brief in briefs:

@@ -124,7 +124,8 @@ def suggestions(language: str) -> list[dict[str, str]]:
 
 def place_links(facts: dict[str, Any], place: dict[str, Any] | None) -> dict[str, str]:
     if place and place.get("links"):
-        return place["links"]
+        links: dict[str, str] = place["links"]
+        return links
     return directions_links(
         facts.get("place_name") or "", facts.get("lat"), facts.get("lng"), facts.get("address") or ""
     )

@@ -4,31 +4,14 @@ the reason (so a hosted model can correct itself) and never reaches the couple."
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
-from mochung.agents.components import ComponentError, chat_component
 from mochung.agents.tools.turn import TurnContext, to_json
-
-
-class AccountArg(BaseModel):
-    side: Literal["groom", "bride"]
-    owner: str
-    bank: str
-    number: str
-
-
-class SuggestionArg(BaseModel):
-    displayText: str
-    value: str
-
-
-class TransportArg(BaseModel):
-    mode: str
-    text: str
+from mochung.domain.components import BankAccount, ComponentError, Suggestion, Transport, chat_component
 
 
 def _emit(runtime: ToolRuntime[TurnContext], tool_name: str, component_type: str, props: dict[str, Any]) -> str:
@@ -95,7 +78,7 @@ async def make_location(
     lat: float | None = None,
     lng: float | None = None,
     map_url: str = "",
-    transport: list[TransportArg] | None = None,
+    transport: list[Transport] | None = None,
 ) -> str:
     """Make the Location component (venue, address, coordinates, map link, transport)."""
     props = {
@@ -111,13 +94,13 @@ async def make_location(
 
 
 @tool
-async def make_account(accounts: list[AccountArg], runtime: ToolRuntime[TurnContext]) -> str:
+async def make_account(accounts: list[BankAccount], runtime: ToolRuntime[TurnContext]) -> str:
     """Make the Account component listing the gift accounts (side is groom or bride)."""
     return _emit(runtime, "make_account", "Account", {"accounts": _plain(accounts)})
 
 
 @tool
-async def make_suggestions(suggestions: list[SuggestionArg], runtime: ToolRuntime[TurnContext]) -> str:
+async def make_suggestions(suggestions: list[Suggestion], runtime: ToolRuntime[TurnContext]) -> str:
     """Make the AgentSuggestMessage component: buttons of what the couple could ask next.
     displayText is shown on the button, value is sent as their next message."""
     return _emit(runtime, "make_suggestions", "AgentSuggestMessage", {"suggestions": _plain(suggestions)})

@@ -10,11 +10,10 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import moderation
-from mochung.domain.models import ChatMessage, Page
+from mochung.domain.models import ChatMessage, Page, User
 from mochung.server import keys
-from mochung.server.auth import current_admin
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, read_query, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
 TAG = "admin"
@@ -124,9 +123,7 @@ def _forget_public_copy(request: web.Request, page: Page) -> None:
     response=Paginated[AdminPage],
     errors=(400,),
 )
-async def list_pages(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, PagesQuery)
+async def list_pages(request: web.Request, query: PagesQuery) -> web.Response:
     found = await moderation.list_pages(query.status, query.limit, query.cursor)
     return respond(Paginated[AdminPage](items=[page_out(p) for p in found.items], next_cursor=found.next_cursor))
 
@@ -140,21 +137,16 @@ async def list_pages(request: web.Request) -> web.Response:
     response=AdminPage,
     errors=(400, 404),
 )
-async def hide_page(request: web.Request) -> web.Response:
-    acting = await current_admin(request)
-    page_id = uuid.UUID(path_uuid(request))
-    body = await read_body(request, HideBody)
-    page = await moderation.hide_page(acting, page_id, body.reason)
+async def hide_page(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
+    page = await moderation.hide_page(caller, path_id, body.reason)
     _forget_public_copy(request, page)
     return respond(page_out(page))
 
 
 @routes.post("/api/admin/pages/{id}/unhide")
 @endpoint(summary="Make a hidden page public again", tag=TAG, auth="admin", response=AdminPage, errors=(404,))
-async def unhide_page(request: web.Request) -> web.Response:
-    acting = await current_admin(request)
-    page_id = uuid.UUID(path_uuid(request))
-    page = await moderation.unhide_page(acting, page_id)
+async def unhide_page(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
+    page = await moderation.unhide_page(caller, path_id)
     _forget_public_copy(request, page)
     return respond(page_out(page))
 
@@ -168,9 +160,7 @@ async def unhide_page(request: web.Request) -> web.Response:
     response=Paginated[AdminChatMessage],
     errors=(400,),
 )
-async def list_chats(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, ChatsQuery)
+async def list_chats(request: web.Request, query: ChatsQuery) -> web.Response:
     found = await moderation.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
     items = [message_out(m) for m in found.items]
     return respond(Paginated[AdminChatMessage](items=items, next_cursor=found.next_cursor))
@@ -185,16 +175,11 @@ async def list_chats(request: web.Request) -> web.Response:
     response=AdminChatMessage,
     errors=(400, 404),
 )
-async def hide_chat(request: web.Request) -> web.Response:
-    acting = await current_admin(request)
-    message_id = uuid.UUID(path_uuid(request))
-    body = await read_body(request, HideBody)
-    return respond(message_out(await moderation.hide_message(acting, message_id, body.reason)))
+async def hide_chat(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
+    return respond(message_out(await moderation.hide_message(caller, path_id, body.reason)))
 
 
 @routes.post("/api/admin/chats/{id}/unhide")
 @endpoint(summary="Show a hidden chat message again", tag=TAG, auth="admin", response=AdminChatMessage, errors=(404,))
-async def unhide_chat(request: web.Request) -> web.Response:
-    acting = await current_admin(request)
-    message_id = uuid.UUID(path_uuid(request))
-    return respond(message_out(await moderation.unhide_message(acting, message_id)))
+async def unhide_chat(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
+    return respond(message_out(await moderation.unhide_message(caller, path_id)))

@@ -16,9 +16,8 @@ from pydantic import Field
 from mochung.domain import stats as stats_rules
 from mochung.domain.models import ChatSession
 from mochung.server import keys
-from mochung.server.auth import current_admin
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, read_query, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 log = logging.getLogger("mochung.admin")
 routes = web.RouteTableDef()
@@ -94,7 +93,6 @@ async def queue_depth(app: web.Application) -> int | None:
 @routes.get("/api/admin/stats")
 @endpoint(summary="Dashboard numbers", tag=TAG, auth="admin", response=AdminStats)
 async def stats(request: web.Request) -> web.Response:
-    await current_admin(request)
     counts = await stats_rules.gather_stats()
     total_sockets, _ = live_sockets(request.app)
     return respond(
@@ -137,9 +135,7 @@ def session_out(session: ChatSession, message_count: int, sockets: int) -> Admin
     response=Paginated[AdminSession],
     errors=(400,),
 )
-async def list_sessions(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, SliceQuery)
+async def list_sessions(request: web.Request, query: SliceQuery) -> web.Response:
     found, counts = await stats_rules.list_sessions(query.limit, query.cursor)
     _, per_session = live_sockets(request.app)
     items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in found.items]

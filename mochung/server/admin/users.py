@@ -10,9 +10,8 @@ from pydantic import Field, StrictBool
 
 from mochung.domain import audit, users
 from mochung.domain.models import AuditEntry, User
-from mochung.server.auth import current_admin
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_uuid, read_body, read_query, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
 TAG = "admin"
@@ -68,9 +67,7 @@ def user_out(user: User) -> AdminUser:
     response=Paginated[AdminUser],
     errors=(400,),
 )
-async def list_users(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, UsersQuery)
+async def list_users(request: web.Request, query: UsersQuery) -> web.Response:
     found = await users.list_users(
         query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
     )
@@ -86,11 +83,8 @@ async def list_users(request: web.Request) -> web.Response:
     response=AdminUser,
     errors=(400, 404),
 )
-async def update_user(request: web.Request) -> web.Response:
-    acting = await current_admin(request)
-    user_id = uuid.UUID(path_uuid(request))
-    body = await read_body(request, UserPatch)
-    user = await users.update_user(acting, user_id, body.is_active, body.is_admin)
+async def update_user(request: web.Request, caller: User, path_id: uuid.UUID, body: UserPatch) -> web.Response:
+    user = await users.update_user(caller, path_id, body.is_active, body.is_admin)
     return respond(user_out(user))
 
 
@@ -103,9 +97,7 @@ async def update_user(request: web.Request) -> web.Response:
     response=Paginated[AuditEntryOut],
     errors=(400,),
 )
-async def list_audit(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, AuditQuery)
+async def list_audit(request: web.Request, query: AuditQuery) -> web.Response:
     found = await audit.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
     items = [audit_out(entry) for entry in found.items]
     return respond(Paginated[AuditEntryOut](items=items, next_cursor=found.next_cursor))

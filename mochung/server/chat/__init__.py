@@ -17,9 +17,11 @@ import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import socketio as python_socketio  # aliased: this package has a submodule named socketio
 from aiohttp import web
+from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
@@ -49,7 +51,10 @@ def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
         # One socket's events are handled in the order sent (two chat-messages are stored
         # in that order); sockets still run concurrently, each on its own connection task.
         async_handlers=False,
+        http_compression=settings.socketio_compression,
     )
+    if not settings.socketio_compression:
+        _refuse_websocket_deflate(sio)
     if settings.socketio_admin_user and settings.socketio_admin_password:
         # The Socket.IO Admin UI (https://admin.socket.io), only when credentials are set.
         # It patches Engine.IO for the whole process: one instrumented server per process.
@@ -60,6 +65,25 @@ def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
             }
         )
     return sio
+
+
+class _PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+    """Engine.IO's aiohttp WebSocket, without permessage-deflate: aiohttp accepts the
+    extension that every browser offers unless ``compress=False``, and each compressed
+    socket then keeps two zlib contexts (~100 KiB) for its whole life."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(environ["aiohttp.request"])
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+def _refuse_websocket_deflate(sio: python_socketio.AsyncServer) -> None:
+    # Engine.IO picks its WebSocket class from this server's driver table (a per-server
+    # reference to the driver module's dict): give this server its own copy.
+    sio.eio._async = {**sio.eio._async, "websocket": _PlainWebSocket}
 
 
 def attach(app: web.Application) -> None:

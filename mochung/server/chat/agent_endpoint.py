@@ -11,12 +11,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from mochung.domain import chat
-from mochung.domain.errors import DependencyDown
-from mochung.domain.models import ChatSession, Page
+from mochung.domain.models import ChatSession, Page, User
 from mochung.server import keys
-from mochung.server.auth import current_admin
-from mochung.server.chat.socketio import NAMESPACES, now_ms
-from mochung.server.http.wire import endpoint, read_body, respond
+from mochung.server.chat.handoff import hand_off
+from mochung.server.chat.payloads import parse_uuid
+from mochung.server.http.wire import endpoint, respond
 
 routes = web.RouteTableDef()
 
@@ -42,7 +41,7 @@ async def _link_page(session_id: uuid.UUID, wedding_context: dict[str, Any] | No
     page_id = wedding_context.get("page_id") or wedding_context.get("wedding_id")
     if page_id is None:
         return
-    page = await Page.get_or_none(id=chat.parse_uuid(page_id, "wedding_context.page_id"))
+    page = await Page.get_or_none(id=parse_uuid(page_id, "wedding_context.page_id"))
     if page is not None:
         await ChatSession.filter(id=session_id).update(page_id=page.id)
 
@@ -57,30 +56,10 @@ async def _link_page(session_id: uuid.UUID, wedding_context: dict[str, Any] | No
     status=202,
     errors=(400, 401, 403, 429, 503),
 )
-async def agent_chat(request: web.Request) -> web.Response:
-    admin = await current_admin(request)
-    body = await read_body(request, AgentChatBody)
+async def agent_chat(request: web.Request, caller: User, body: AgentChatBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     text = chat.check_text(body.message, settings.chat_max_chars)
-    session = await chat.session_for_agent(body.session_id, admin)
+    session = await chat.session_for_agent(body.session_id, caller)
     await _link_page(session.id, body.wedding_context)
-    accepted = await chat.accept_user_message(session, text)
-    message_id = accepted.message.message_id
-    try:
-        await request.app[keys.CHAT].enqueue(message_id)
-    except Exception as error:
-        await chat.abandon_run(message_id, "the queue is unavailable")
-        raise DependencyDown("the chat queue is unavailable; try again") from error
-    user_message = {
-        "type": "text",
-        "role": "user",
-        "content": text,
-        "message_id": str(message_id),
-        "session_id": str(session.id),
-        "id": str(accepted.message.id),
-        "timestamp": now_ms(),
-    }
-    sio = request.app[keys.SOCKETIO]
-    for namespace in NAMESPACES:
-        await sio.emit("newMessage", user_message, room=f"chat:{session.id}", namespace=namespace)
+    message_id = await hand_off(request.app[keys.CHAT], request.app[keys.SOCKETIO], session.id, text)
     return respond(AgentChatAccepted(message_id=str(message_id)), status=202)

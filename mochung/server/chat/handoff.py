@@ -1,20 +1,33 @@
 """What the gateway and the agent endpoint use to hand a turn to the workers
-(``app[keys.CHAT]``, set by the realtime cleanup context)."""
+(``app[keys.CHAT]``, set by the realtime cleanup context), and :func:`hand_off`, the one
+way a user's message becomes a turn: store → enqueue → accept."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 
 import dramatiq
+import socketio
 from dramatiq.brokers.stub import StubBroker
 
 from mochung.adapters.bus import channel_for
+from mochung.domain import chat
+from mochung.domain.errors import DependencyDown
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.server.chat.relay import Relay
 from mochung.tasks.chat import ChatActors, event_message
 from mochung.tasks.worker import ChatWorker
+
+log = logging.getLogger("mochung.gateway")
+NAMESPACES = ("/", "/chat")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class LazyWorker:
@@ -65,3 +78,44 @@ class ChatServices:
             "error", str(session_id), str(message_id), 0, content="cancelled", details="the turn was cancelled"
         )
         await self.publisher.publish(channel_for(str(session_id)), message)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The socket a message came from: it gets ``message-accepted`` and no ``newMessage``."""
+
+    namespace: str
+    sid: str
+
+
+async def hand_off(
+    services: ChatServices, sio: socketio.AsyncServer, session_id: uuid.UUID, text: str, sender: Sender | None = None
+) -> uuid.UUID:
+    """Store the user's message and its queued run, enqueue the turn, then tell the room.
+
+    The message is stored first, so it is never lost; if the queue refuses the turn, the
+    run is marked failed (the message stays) and the caller is told the queue is down.
+    Returns the turn's ``message_id``."""
+    accepted = await chat.accept_user_message(session_id, text)
+    message_id = accepted.message.message_id
+    try:
+        await services.enqueue(message_id)
+    except Exception as error:
+        log.error("could not enqueue turn %s: %s", message_id, type(error).__name__)
+        await chat.abandon_run(message_id, "the queue is unavailable")
+        raise DependencyDown("the chat queue is unavailable; try again") from error
+    ids = {"message_id": str(message_id), "session_id": str(session_id)}
+    if sender is not None:
+        await sio.emit("message-accepted", ids, to=sender.sid, namespace=sender.namespace)
+    user_message = {
+        "type": "text",
+        "role": "user",
+        "content": text,
+        **ids,
+        "id": str(accepted.message.id),
+        "timestamp": now_ms(),
+    }
+    for namespace in NAMESPACES:  # the room's other sockets, in every process
+        skip = sender.sid if sender is not None and sender.namespace == namespace else None
+        await sio.emit("newMessage", user_message, room=f"chat:{session_id}", skip_sid=skip, namespace=namespace)
+    return message_id

@@ -1,8 +1,9 @@
 """The Socket.IO gateway (PROTOCOL.md "Socket.IO"): the same handlers on namespaces ``/``
 and ``/chat``, served at paths ``/socket.io`` and ``/chat``.
 
-Handlers are thin: check the payload, call ``mochung.domain.chat``, hand the turn to the
-workers, emit. One socket's events are handled in the order they were sent.
+Handlers are thin: each event's payload is a model of ``payloads`` validated before the
+handler runs (``EVENTS``); the handler calls ``mochung.domain.chat``, hands the turn to the
+workers (``handoff.hand_off``), emits. One socket's events are handled in the order sent.
 
 What PROTOCOL.md leaves open, decided here (frontend-facing):
 - ``message-error`` is ``{error, details, message_id?}``; ``error`` is a short code:
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,12 +45,17 @@ from aiohttp import web
 from mochung.domain import chat, errors, users
 from mochung.domain.models import ChatMessage, ChatSession, RunStatus, User
 from mochung.server import keys
+from mochung.server.chat import payloads
+from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off, now_ms
+from mochung.server.chat.relay import LocalSocket
 from mochung.server.http.wire import iso_utc
 
 log = logging.getLogger("mochung.gateway")
-NAMESPACES = ("/", "/chat")
 UNAUTHORIZED = "Unauthorized"
-Handler = Callable[[str, Any], Awaitable[None]]
+__all__ = ["NAMESPACES", "Gateway", "now_ms"]
+SocketHandler = Callable[[str, Any], Awaitable[None]]
+# (namespace, sid, client, the validated payload or None)
+EventHandler = Callable[[str, str, "Client", Any], Awaitable[None]]
 _ERROR_CODES: list[tuple[type[errors.DomainError], str]] = [
     (errors.Invalid, "invalid"),
     (errors.Unauthenticated, "unauthorized"),
@@ -59,10 +64,6 @@ _ERROR_CODES: list[tuple[type[errors.DomainError], str]] = [
     (errors.RateLimited, "rate_limited"),
     (errors.DependencyDown, "unavailable"),
 ]
-
-
-class BadPayload(Exception):
-    pass
 
 
 @dataclass
@@ -79,10 +80,6 @@ class Client:
 
     def joined_session(self, session_id: uuid.UUID) -> JoinedSession | None:
         return next((s for s in self.joined.values() if s.session_id == session_id), None)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def history_item(message: ChatMessage) -> dict[str, Any]:
@@ -114,12 +111,6 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     return None
 
 
-def _payload(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise BadPayload("the payload must be a JSON object")
-    return data
-
-
 class Gateway:
     def __init__(self, app: web.Application, sio: socketio.AsyncServer) -> None:
         self.app = app
@@ -127,22 +118,25 @@ class Gateway:
         self.clients: dict[tuple[str, str], Client] = {}
 
     def register(self) -> None:
-        handlers: dict[str, Handler] = {
-            "joinRoom": self.join_room,
-            "leaveRoom": self.leave_room,
-            "chat-message": self.chat_message,
-            "component-message": self.component_message,
-            "cancel-message": self.cancel_message,
-            "ping": self.ping,
-            "health": self.health,
+        # event → (handler, the payload model validated before it runs; None: no payload)
+        events: dict[str, tuple[EventHandler, type[payloads.Payload] | None]] = {
+            "joinRoom": (self.join_room, payloads.JoinRoom),
+            "leaveRoom": (self.leave_room, payloads.LeaveRoom),
+            "chat-message": (self.chat_message, payloads.ChatMessage),
+            "component-message": (self.component_message, payloads.ComponentMessage),
+            "cancel-message": (self.cancel_message, payloads.CancelMessage),
+            "ping": (self.ping, None),
+            "health": (self.health, None),
         }
         for namespace in NAMESPACES:
             self.sio.on("connect", functools.partial(self.connect, namespace), namespace=namespace)
             self.sio.on("disconnect", functools.partial(self.disconnect, namespace), namespace=namespace)
-            for event, handler in handlers.items():
-                self.sio.on(event, self._guarded(namespace, event, handler), namespace=namespace)
+            for event, (handler, model) in events.items():
+                self.sio.on(event, self._guarded(namespace, event, handler, model), namespace=namespace)
 
-    def _guarded(self, namespace: str, event: str, handler: Callable[..., Awaitable[None]]) -> Handler:
+    def _guarded(
+        self, namespace: str, event: str, handler: EventHandler, model: type[payloads.Payload] | None
+    ) -> SocketHandler:
         async def run(sid: str, data: Any = None) -> None:
             client = self.clients.get((namespace, sid))
             if client is None:
@@ -153,9 +147,10 @@ class Gateway:
                 await self.sio.disconnect(sid, namespace=namespace)
                 return
             try:
-                await handler(namespace, sid, client, data)
-            except BadPayload as error:
-                await self.refuse(namespace, sid, "invalid_payload", str(error))
+                payload = None if model is None else payloads.validate(model, data, self._judged(client))
+                await handler(namespace, sid, client, payload)
+            except payloads.Refused as error:
+                await self.refuse(namespace, sid, error.code, error.message)
             except errors.DomainError as error:
                 code = next((c for kind, c in _ERROR_CODES if isinstance(error, kind)), "invalid")
                 extra = {"retry_after": round(error.retry_after, 3)} if isinstance(error, errors.RateLimited) else {}
@@ -166,11 +161,15 @@ class Gateway:
 
         return run
 
+    @staticmethod
+    def _judged(client: Client) -> payloads.Judged:
+        return payloads.Judged(user_id=client.user.id)
+
     async def refuse(self, namespace: str, sid: str, code: str, details: str, **extra: Any) -> None:
         await self.sio.emit("message-error", {"error": code, "details": details, **extra}, to=sid, namespace=namespace)
 
     @property
-    def services(self) -> Any:
+    def services(self) -> ChatServices:
         return self.app[keys.CHAT]
 
     # -- connection --------------------------------------------------------------------
@@ -192,44 +191,34 @@ class Gateway:
         return len(self.clients)
 
     # -- rooms ---------------------------------------------------------------------------
-    def _check_user_id(self, client: Client, data: dict[str, Any]) -> None:
-        claimed = data.get("userId")
-        if claimed not in (None, "") and str(claimed) != str(client.user.id):
-            raise errors.Forbidden("userId is not the token's user")
-
-    async def join_room(self, namespace: str, sid: str, client: Client, data: Any) -> None:
-        data = _payload(data)
-        self._check_user_id(client, data)
-        resume = data.get("resume")
-        if resume is not None and not isinstance(resume, dict):
-            raise BadPayload("resume must be an object {message_id, after_seq}")
-        session = await chat.join_session(client.user, data.get("room"), data.get("wedding_id"))
-        room = str(data["room"])
+    async def join_room(self, namespace: str, sid: str, client: Client, data: payloads.JoinRoom) -> None:
+        session = await chat.join_session(client.user, data.room, data.wedding_id)
+        room = data.room
         session_id = str(session.id)
         previous = client.joined.get(room)
         if previous is not None and str(previous.session_id) != session_id:
             await self.services.relay.leave(namespace, sid, str(previous.session_id))
-        client.joined[room] = JoinedSession(session.id, session.user_id, room)  # type: ignore[attr-defined]
+        client.joined[room] = JoinedSession(session.id, session.user_id, room)
         await self.sio.enter_room(sid, f"chat:{session_id}", namespace=namespace)
         local = await self.services.relay.join(namespace, sid, session_id, room)
         history = await chat.room_history(session, chat.HISTORY_LIMIT)
-        wedding_id = str(session.page_id) if session.page_id else None  # type: ignore[attr-defined]
+        wedding_id = str(session.page_id) if session.page_id else None
         await self.sio.emit(
             "session-info", {"session_id": session_id, "wedding_id": wedding_id}, to=sid, namespace=namespace
         )
         await self.sio.emit("roomHistory", [history_item(m) for m in history], to=sid, namespace=namespace)
         local.suppressed |= {str(m.message_id) for m in history if m.role == "assistant"}
         try:
-            if resume is not None:
+            if data.resume is not None:  # judged now: a refused resume still joins
+                resume = payloads.validate(payloads.Resume, data.resume, self._judged(client))
                 await self._resume(namespace, sid, session, local, resume)
         finally:  # a refused resume still leaves the socket joined and live
             await self.services.relay.go_live(local)
 
-    async def _resume(self, namespace: str, sid: str, session: ChatSession, local: Any, resume: dict[str, Any]) -> None:
-        message_id = chat.parse_uuid(resume.get("message_id"), "resume.message_id")
-        after_seq = resume.get("after_seq", 0)
-        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
-            raise errors.Invalid("resume.after_seq must be a non-negative integer", field="resume.after_seq")
+    async def _resume(
+        self, namespace: str, sid: str, session: ChatSession, local: LocalSocket, resume: payloads.Resume
+    ) -> None:
+        message_id, after_seq = resume.message_id, resume.after_seq
         turn = str(message_id)
         if turn in local.suppressed:
             return  # the answer is already in roomHistory
@@ -251,10 +240,8 @@ class Gateway:
             )
             local.suppressed.add(turn)
 
-    async def leave_room(self, namespace: str, sid: str, client: Client, data: Any) -> None:
-        data = _payload(data)
-        self._check_user_id(client, data)
-        joined = client.joined.pop(str(data.get("room")), None)
+    async def leave_room(self, namespace: str, sid: str, client: Client, data: payloads.LeaveRoom) -> None:
+        joined = client.joined.pop(data.room, None)
         if joined is None:
             return
         await self.sio.leave_room(sid, f"chat:{joined.session_id}", namespace=namespace)
@@ -262,87 +249,65 @@ class Gateway:
             await self.services.relay.leave(namespace, sid, str(joined.session_id))
 
     # -- turns ---------------------------------------------------------------------------
-    async def chat_message(self, namespace: str, sid: str, client: Client, data: Any) -> None:
-        data = _payload(data)
-        self._check_user_id(client, data)
-        await self._accept(namespace, sid, client, data.get("text"), data.get("session_id"), data.get("room"), data)
+    async def chat_message(self, namespace: str, sid: str, client: Client, data: payloads.ChatMessage) -> None:
+        await self._accept(namespace, sid, client, data.text, data.session_id, data.room, data.wedding_id)
 
-    async def component_message(self, namespace: str, sid: str, client: Client, data: Any) -> None:
-        data = _payload(data)
-        component = data.get("component")
-        if not isinstance(component, dict):
-            raise BadPayload("component must be an object with a value")
-        props = component.get("props") if isinstance(component.get("props"), dict) else {}
-        value = component.get("value", props.get("value"))
-        await self._accept(namespace, sid, client, value, data.get("session_id"), data.get("room"), data)
+    async def component_message(
+        self, namespace: str, sid: str, client: Client, data: payloads.ComponentMessage
+    ) -> None:
+        await self._accept(namespace, sid, client, data.text, data.session_id, data.room, data.wedding_id)
 
-    async def _session_for(self, client: Client, session_id: Any, room: Any) -> JoinedSession:
-        if session_id in (None, ""):
-            joined = client.joined.get(str(room)) if room else None
+    async def _session_for(self, client: Client, session_id: uuid.UUID | None, room: str | None) -> JoinedSession:
+        if session_id is None:
+            joined = client.joined.get(room) if room else None
             if joined is None and len(client.joined) == 1:
                 joined = next(iter(client.joined.values()))
             if joined is None:
                 raise errors.Invalid("session_id is required (join a room first)", field="session_id")
         else:
-            joined = client.joined_session(chat.parse_uuid(session_id, "session_id"))
+            joined = client.joined_session(session_id)
             if joined is None:
                 session = await chat.users_session(client.user, session_id)
-                joined = JoinedSession(session.id, session.user_id, session.room)  # type: ignore[attr-defined]
+                joined = JoinedSession(session.id, session.user_id, session.room)
         if joined.owner_id != client.user.id:  # an admin watching may not talk in the room
             raise errors.NotFound("no such chat session")
         return joined
 
     async def _accept(
-        self, namespace: str, sid: str, client: Client, text: Any, session_id: Any, room: Any, data: dict[str, Any]
+        self,
+        namespace: str,
+        sid: str,
+        client: Client,
+        text: str,
+        session_id: uuid.UUID | None,
+        room: str | None,
+        wedding_id: uuid.UUID | None,
     ) -> None:
         settings = self.app[keys.SETTINGS]
         text = chat.check_text(text, settings.chat_max_chars)
         joined = await self._session_for(client, session_id, room)
-        if data.get("wedding_id") not in (None, ""):
-            await chat.join_session(client.user, joined.room, data["wedding_id"])
+        if wedding_id is not None:
+            await chat.join_session(client.user, joined.room, wedding_id)
         wait = await self.app[keys.RATE_LIMITER].hit(
             f"chat:user:{client.user.id}", settings.chat_messages_per_minute, 60
         )
         if wait is not None:
             raise errors.RateLimited("too many messages; try again later", retry_after=wait)
-        accepted = await chat.accept_user_message(joined.session_id, text)
-        message_id = accepted.message.message_id
-        try:
-            await self.services.enqueue(message_id)
-        except Exception as error:
-            log.error("could not enqueue turn %s: %s", message_id, type(error).__name__)
-            await chat.abandon_run(message_id, "the queue is unavailable")
-            raise errors.DependencyDown("the chat queue is unavailable; try again") from error
-        ids = {"message_id": str(message_id), "session_id": str(joined.session_id)}
-        await self.sio.emit("message-accepted", ids, to=sid, namespace=namespace)
-        user_message = {
-            "type": "text",
-            "role": "user",
-            "content": text,
-            **ids,
-            "id": str(accepted.message.id),
-            "timestamp": now_ms(),
-        }
-        for target in NAMESPACES:  # other sockets of the room, in every process
-            skip = sid if target == namespace else None
-            await self.sio.emit(
-                "newMessage", user_message, room=f"chat:{joined.session_id}", skip_sid=skip, namespace=target
-            )
+        await hand_off(self.services, self.sio, joined.session_id, text, Sender(namespace, sid))
 
-    async def cancel_message(self, namespace: str, sid: str, client: Client, data: Any) -> None:
-        data = _payload(data)
-        run, cancelled_now = await chat.request_cancel(client.user, data.get("message_id"))
+    async def cancel_message(self, namespace: str, sid: str, client: Client, data: payloads.CancelMessage) -> None:
+        run, cancelled_now = await chat.request_cancel(client.user, data.message_id)
         await self.services.turns.request_cancel(str(run.message_id))
         if not cancelled_now:
             return  # the actor stops the running turn and tells the room
-        session_id = run.session_id  # type: ignore[attr-defined]
+        session_id = run.session_id
         await self.services.publish_cancelled(session_id, run.message_id)
         if client.joined_session(session_id) is None:  # not in the room: tell the asker directly
             error = {"error": "cancelled", "details": "the turn was cancelled", "message_id": str(run.message_id)}
             await self.sio.emit("message-error", error, to=sid, namespace=namespace)
 
-    async def ping(self, namespace: str, sid: str, client: Client, data: Any) -> None:
+    async def ping(self, namespace: str, sid: str, client: Client, data: None) -> None:
         await self.sio.emit("pong", {"timestamp": now_ms()}, to=sid, namespace=namespace)
 
-    async def health(self, namespace: str, sid: str, client: Client, data: Any) -> None:
+    async def health(self, namespace: str, sid: str, client: Client, data: None) -> None:
         await self.sio.emit("health", {"status": "ok", "connections": self.connections()}, to=sid, namespace=namespace)

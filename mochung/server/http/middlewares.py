@@ -15,7 +15,7 @@ from mochung.adapters.ratelimit import retry_after_header
 from mochung.domain import errors
 from mochung.logging import request_id_var
 from mochung.server import keys
-from mochung.server.http.wire import BadRequest, ErrorBody, ErrorDetail, Handler
+from mochung.server.http.wire import ErrorBody, ErrorDetail, Handler
 
 log = logging.getLogger("mochung.http")
 
@@ -57,7 +57,9 @@ def _from_domain(error: errors.DomainError) -> web.Response:
     details = None
     if isinstance(error, errors.RateLimited):
         headers["Retry-After"] = retry_after_header(error.retry_after)
-    if isinstance(error, errors.Invalid) and error.field:
+    if isinstance(error, errors.Invalid) and error.details:
+        details = [ErrorDetail(field=name, message=message) for name, message in error.details]
+    elif isinstance(error, errors.Invalid) and error.field:
         details = [ErrorDetail(field=error.field, message=error.message)]
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
@@ -104,8 +106,6 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except BadRequest as error:
-        return error_response(400, error.message, error.details)
     except errors.DomainError as error:
         return _from_domain(error)
     except web.HTTPException as error:

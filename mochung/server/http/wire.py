@@ -1,20 +1,31 @@
-"""What every handler shares: camelCase wire models, reading a validated body or query,
-answering with JSON, and the endpoint description the OpenAPI document is built from."""
+"""What every handler shares: camelCase wire models, answering with JSON, and ``endpoint``:
+the description the OpenAPI document is built from, which also admits the caller and hands
+the handler its validated body and query."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
-Auth = Literal["none", "user", "admin", "provider"]
+from mochung.domain.errors import Invalid, NotFound
+from mochung.domain.models import User
+from mochung.server.http.callers import Auth, admit
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# a handler as written: the request, then the keyword arguments ``endpoint`` hands in
+Route = Callable[..., Awaitable[web.StreamResponse]]
+# what a path id names, loaded for the caller before the body is read (404 first)
+Loader = Callable[[uuid.UUID, User], Awaitable[object]]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -46,21 +57,12 @@ class ErrorBody(WireModel):
     details: list[ErrorDetail] | None = None
 
 
-class BadRequest(Exception):
-    """A request that failed validation; ``details`` name each field."""
-
-    def __init__(self, message: str, details: list[ErrorDetail] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
-
-
 def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "body"
 
 
-def _details(error: ValidationError) -> list[ErrorDetail]:
-    return [ErrorDetail(field=_field_name(e["loc"]), message=e["msg"]) for e in error.errors()]
+def _details(error: ValidationError) -> list[tuple[str, str]]:
+    return [(_field_name(e["loc"]), e["msg"]) for e in error.errors()]
 
 
 async def read_body(request: web.Request, model: type[M]) -> M:
@@ -68,34 +70,31 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     try:
         data = json.loads(raw) if raw.strip() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadRequest("request body must be JSON") from error
+        raise Invalid("request body must be JSON") from error
     if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
+        raise Invalid("request body must be a JSON object")
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise BadRequest("validation failed", _details(error)) from error
+        raise Invalid("validation failed", details=_details(error)) from error
 
 
 def read_query(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(request.query))
     except ValidationError as error:
-        raise BadRequest("invalid query parameters", _details(error)) from error
+        raise Invalid("invalid query parameters", details=_details(error)) from error
 
 
-def path_uuid(request: web.Request, name: str = "id") -> str:
+def path_id(request: web.Request, name: str = "id") -> uuid.UUID:
     """A path id; anything that is not a UUID cannot name an object, so it is 404."""
-    import uuid
-
-    value = request.match_info[name]
     try:
-        return str(uuid.UUID(value))
+        return uuid.UUID(request.match_info[name])
     except ValueError as error:
-        raise web.HTTPNotFound(reason=f"no such {name}") from error
+        raise NotFound(f"no such {name}") from error
 
 
-def respond(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def respond(payload: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     if isinstance(payload, BaseModel):
         body = payload.model_dump_json(by_alias=True)
     else:
@@ -110,17 +109,79 @@ class Endpoint:
     auth: Auth = "none"
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    response: Any = None
+    response: object = None
     status: int = 200
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    load: Loader | None = None
 
 
-def endpoint(**description: Any) -> Callable[[Handler], Handler]:
-    """Attach what the OpenAPI document says about a handler."""
+def _arguments(route: Route, spec: Endpoint) -> frozenset[str]:
+    """The keyword arguments ``route`` takes, checked against the description so a handler
+    that forgets (or invents) one fails at import, not on its first call. ``query``,
+    ``body`` and ``found`` are handed in whenever they are described; ``caller`` and
+    ``path_id`` only to a handler that asks (the caller is admitted either way)."""
+    declared = frozenset(list(inspect.signature(route).parameters)[1:])
+    required = {
+        name
+        for name, described in (("found", spec.load is not None), ("query", spec.query), ("body", spec.body))
+        if described
+    }
+    optional = {"path_id"} | ({"caller"} if spec.auth in ("user", "admin") else set())
+    if spec.load is not None and spec.auth not in ("user", "admin"):
+        raise TypeError(f"{route.__qualname__}: load needs an admitted caller")
+    if not required <= declared or not declared <= required | optional:
+        raise TypeError(f"{route.__qualname__} must take (request, {', '.join(sorted(required))}) as keywords")
+    return declared
 
-    def attach(handler: Handler) -> Handler:
-        handler.__endpoint__ = Endpoint(**description)  # type: ignore[attr-defined]
+
+def endpoint(
+    *,
+    summary: str,
+    tag: str,
+    auth: Auth = "none",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: object = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    extra: dict[str, Any] | None = None,
+    load: Loader | None = None,
+) -> Callable[[Route], Handler]:
+    """Describe a handler for the OpenAPI document and admit its requests.
+
+    The handler is called as ``route(request, **arguments)`` with, as it declares:
+    ``caller`` (the user ``auth`` admits: 401/403 otherwise), ``path_id`` (the ``{id}`` of
+    the path as a UUID: 404 otherwise), ``found`` (what ``load(path_id, caller)`` returns,
+    for a route that answers 404 before it judges the body), ``query`` and ``body`` (the
+    validated models: 400 otherwise). They are resolved in that order.
+    """
+    spec = Endpoint(summary, tag, auth, body, query, response, status, errors, extra or {}, load)
+
+    def attach(route: Route) -> Handler:
+        wanted = _arguments(route, spec)
+
+        @functools.wraps(route)
+        async def handler(request: web.Request) -> web.StreamResponse:
+            arguments: dict[str, object] = {}
+            caller = None
+            if spec.auth in ("user", "admin"):
+                caller = await admit(request, admin=spec.auth == "admin")
+            if "caller" in wanted:
+                arguments["caller"] = caller
+            if "path_id" in wanted or spec.load is not None:
+                target = path_id(request)
+                if "path_id" in wanted:
+                    arguments["path_id"] = target
+                if spec.load is not None and caller is not None:
+                    arguments["found"] = await spec.load(target, caller)
+            if spec.query is not None:
+                arguments["query"] = read_query(request, spec.query)
+            if spec.body is not None:
+                arguments["body"] = await read_body(request, spec.body)
+            return await route(request, **arguments)
+
+        handler.__endpoint__ = spec  # type: ignore[attr-defined]
         return handler
 
     return attach

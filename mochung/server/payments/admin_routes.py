@@ -9,11 +9,10 @@ from aiohttp import web
 from pydantic import Field, StrictInt
 
 from mochung.domain import payments
-from mochung.domain.models import Payment
+from mochung.domain.models import Payment, User
 from mochung.server import keys
-from mochung.server.auth import current_admin
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import WireModel, endpoint, path_uuid, read_body, read_query, respond
+from mochung.server.http.wire import WireModel, endpoint, respond
 from mochung.server.payments.routes import PaymentOut, payment_out
 
 routes = web.RouteTableDef()
@@ -65,9 +64,7 @@ def admin_payment_out(payment: Payment) -> AdminPaymentOut:
     response=Paginated[AdminPaymentOut],
     errors=(400, 401, 403),
 )
-async def list_payments(request: web.Request) -> web.Response:
-    await current_admin(request)
-    query = read_query(request, PaymentsQuery)
+async def list_payments(request: web.Request, query: PaymentsQuery) -> web.Response:
     found = await payments.list_payments(query.status, query.flagged, query.limit, query.cursor)
     items = [admin_payment_out(p) for p in found.items]
     return respond(Paginated[AdminPaymentOut](items=items, next_cursor=found.next_cursor))
@@ -82,12 +79,9 @@ async def list_payments(request: web.Request) -> web.Response:
     response=AdminPaymentOut,
     errors=(400, 401, 403, 404, 409, 503),
 )
-async def refund(request: web.Request) -> web.Response:
-    admin = await current_admin(request)
-    payment_id = uuid.UUID(path_uuid(request))
-    body = await read_body(request, RefundBody)
-    gateway = request.app[keys.PAYMENTS].gateway_for(request)
-    payment = await payments.refund_payment(gateway, admin, payment_id, reason=body.reason, amount=body.amount)
+async def refund(request: web.Request, caller: User, path_id: uuid.UUID, body: RefundBody) -> web.Response:
+    provider = request.app[keys.PAYMENTS].provider_for(request)
+    payment = await payments.refund_payment(provider, caller, path_id, reason=body.reason, amount=body.amount)
     return respond(admin_payment_out(payment))
 
 
@@ -100,9 +94,6 @@ async def refund(request: web.Request) -> web.Response:
     response=AdminPaymentOut,
     errors=(400, 401, 403, 404),
 )
-async def review(request: web.Request) -> web.Response:
-    admin = await current_admin(request)
-    payment_id = uuid.UUID(path_uuid(request))
-    body = await read_body(request, ReviewBody)
-    payment = await payments.review_payment(admin, payment_id, decision=body.decision, note=body.note)
+async def review(request: web.Request, caller: User, path_id: uuid.UUID, body: ReviewBody) -> web.Response:
+    payment = await payments.review_payment(caller, path_id, decision=body.decision, note=body.note)
     return respond(admin_payment_out(payment))

@@ -20,39 +20,39 @@ from mochung.settings import Settings
 
 @dataclass
 class Payments:
-    """The gateway, or in sandbox mode what builds it once the server's own address is known."""
+    """The provider, or in sandbox mode what builds it once the server's own address is known."""
 
     settings: Settings
     http: aiohttp.ClientSession
-    gateway: PaymentProvider | None = None
+    provider: PaymentProvider | None = None
     webhook_secret: str | None = None
     sandbox: bool = False
-    _sandbox_gateways: dict[str, PaymentProvider] = field(default_factory=dict)
+    _sandbox_providers: dict[str, PaymentProvider] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
         if self.sandbox:
             return "sandbox"
-        return self.gateway.name if self.gateway is not None else "unconfigured"
+        return self.provider.name if self.provider is not None else "unconfigured"
 
-    def gateway_for(self, request: web.Request) -> PaymentProvider:
-        """The gateway; in sandbox mode the real V2 client, pointed at this very server.
+    def provider_for(self, request: web.Request) -> PaymentProvider:
+        """The provider; in sandbox mode the real V2 client, pointed at this very server.
 
         The sandbox URL comes from the socket the request arrived on, never from the Host
         header: a forged Host must not make the server ask another machine whether a
         payment is paid.
         """
-        if self.gateway is not None:
-            return self.gateway
+        if self.provider is not None:
+            return self.provider
         if not self.sandbox:
             raise DependencyDown(
                 "payments are not configured: set MOCHUNG_PORTONE_API_SECRET (V2) "
                 "or MOCHUNG_PORTONE_IMP_KEY/MOCHUNG_PORTONE_IMP_SECRET (V1)"
             )
         url = _own_url(request, self.settings.port) + SANDBOX_MOUNT_PATH
-        if url not in self._sandbox_gateways:
-            self._sandbox_gateways[url] = make_payment_provider(self.settings, self.http, sandbox_url=url)
-        return self._sandbox_gateways[url]
+        if url not in self._sandbox_providers:
+            self._sandbox_providers[url] = make_payment_provider(self.settings, self.http, sandbox_url=url)
+        return self._sandbox_providers[url]
 
 
 def _own_url(request: web.Request, fallback_port: int) -> str:
@@ -80,14 +80,14 @@ async def payments_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     payments = Payments(settings=settings, http=app[keys.HTTP], sandbox=sandbox_served(settings))
     if not payments.sandbox and not settings.payments_sandbox:
-        payments.gateway = make_payment_provider(settings, app[keys.HTTP])
-    payments.webhook_secret = payment_webhook_secret(settings) if (payments.sandbox or payments.gateway) else None
+        payments.provider = make_payment_provider(settings, app[keys.HTTP])
+    payments.webhook_secret = payment_webhook_secret(settings) if (payments.sandbox or payments.provider) else None
     app[keys.PAYMENTS] = payments
     if payments.mode == "unconfigured":
         log.warning("payments: unconfigured (no PortOne keys in distributed mode): payment routes answer 503")
     else:
         log.info("payments: %s", payments.mode)
-    if payments.gateway is not None and payments.gateway.name == "portone-v2" and payments.webhook_secret is None:
+    if payments.provider is not None and payments.provider.name == "portone-v2" and payments.webhook_secret is None:
         log.warning("payments: MOCHUNG_PORTONE_WEBHOOK_SECRET is unset: PortOne webhooks will be refused")
 
     async def check() -> str:

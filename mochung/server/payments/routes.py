@@ -10,11 +10,10 @@ from pydantic import Field, StrictInt
 
 from mochung.adapters.portone import InvalidWebhook, parse_webhook_event, verify_webhook
 from mochung.domain import payments as rules
-from mochung.domain.errors import PaymentVerificationFailed
-from mochung.domain.models import Payment
+from mochung.domain.errors import Invalid, PaymentVerificationFailed
+from mochung.domain.models import Payment, User
 from mochung.server import keys
-from mochung.server.auth import current_user
-from mochung.server.http.wire import BadRequest, ErrorDetail, UtcDatetime, WireModel, endpoint, read_body, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 from mochung.server.payments.provider import WEBHOOK_PATH
 
 routes = web.RouteTableDef()
@@ -94,13 +93,11 @@ async def plans(request: web.Request) -> web.Response:
     status=201,
     errors=(400, 401, 404),
 )
-async def create(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    body = await read_body(request, CreateBody)
+async def create(request: web.Request, caller: User, body: CreateBody) -> web.Response:
     payments = request.app[keys.PAYMENTS]
     payment = await rules.create_payment(
-        payments.gateway_for(request),
-        user,
+        payments.provider_for(request),
+        caller,
         request.app[keys.SETTINGS].plans,
         amount=body.amount,
         page_id=body.page_id,
@@ -119,17 +116,15 @@ async def create(request: web.Request) -> web.Response:
     response=PaymentOut,
     errors=(400, 401, 404, 422, 503),
 )
-async def verify(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    body = await read_body(request, VerifyBody)
-    payment = await rules.own_payment(user, body.payment_id)
-    gateway = request.app[keys.PAYMENTS].gateway_for(request)
+async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Response:
+    payment = await rules.own_payment(caller, body.payment_id)
+    provider = request.app[keys.PAYMENTS].provider_for(request)
     provider_id = body.imp_uid or payment.provider_payment_id
     if provider_id is None:
-        if not gateway.pays_by_merchant_uid:
-            raise BadRequest("impUid is required", [ErrorDetail(field="impUid", message="PortOne's imp_uid")])
+        if not provider.pays_by_merchant_uid:
+            raise Invalid("impUid is required", details=[("impUid", "PortOne's imp_uid")])
         provider_id = payment.merchant_uid  # V2: the browser paid with paymentId = our merchant uid
-    result = await rules.verify_payment(gateway, payment, provider_id)
+    result = await rules.verify_payment(provider, payment, provider_id)
     if result.paid:
         return respond(payment_out(result.payment))
     raise PaymentVerificationFailed(
@@ -148,28 +143,27 @@ async def verify(request: web.Request) -> web.Response:
 )
 async def webhook(request: web.Request) -> web.Response:
     payments = request.app[keys.PAYMENTS]
-    gateway = payments.gateway_for(request)
+    provider = payments.provider_for(request)
     body = await request.read()
-    if gateway.signs_webhooks:
+    if provider.signs_webhooks:
         if payments.webhook_secret is None:
-            raise web.HTTPBadRequest(reason="webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
+            raise Invalid("webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
         try:
             verify_webhook(payments.webhook_secret, request.headers, body)
         except InvalidWebhook as error:
             log.warning("webhook refused: %s", error.reason)
-            raise web.HTTPBadRequest(reason=f"invalid webhook: {error.reason}") from error
+            raise Invalid(f"invalid webhook: {error.reason}") from error
     event = parse_webhook_event(body)
     found = await rules.payment_for_webhook(event) if event is not None else None
     if found is None:  # not about one of our payments: acknowledge so PortOne stops retrying
         return respond({"received": True})
     payment, provider_id = found
-    result = await rules.verify_payment(gateway, payment, provider_id, from_webhook=True)
+    result = await rules.verify_payment(provider, payment, provider_id, from_webhook=True)
     log.info("webhook %s for %s: %s", event.type if event else "?", payment.merchant_uid, result.payment.status.value)
     return respond({"received": True, "status": result.payment.status.value})
 
 
 @routes.get("/api/payment/my-payments")
 @endpoint(summary="The caller's payments, newest first", tag=TAG, auth="user", response=list[PaymentOut])
-async def my_payments(request: web.Request) -> web.Response:
-    user = await current_user(request)
-    return respond([payment_out(p) for p in await rules.list_own_payments(user)])
+async def my_payments(request: web.Request, caller: User) -> web.Response:
+    return respond([payment_out(p) for p in await rules.list_own_payments(caller)])

@@ -3,7 +3,7 @@ own test room and talk to the agents as your admin account (the "test user")."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -235,7 +235,7 @@ class LiveChatScreen(AdminScreen):
         await self.query_one("#chat-log", ChatLog).add_entry(ChatEntry(message_id="", role="user", content=text))
 
     @work(group="send")
-    async def send(self, text: str, suggestion: dict | None = None) -> None:
+    async def send(self, text: str, suggestion: dict[str, Any] | None = None) -> None:
         link, profile, room, session_id = self.link, self.admin.profile, self.room, self.session_id
         if link is None or profile is None or room is None or session_id is None:
             return

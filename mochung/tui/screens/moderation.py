@@ -3,6 +3,7 @@ hide (with a reason) and unhide, filters on both lists."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import ClassVar
 
 from textual import events, on, work
@@ -235,6 +236,7 @@ class ModerationScreen(AdminScreen):
 
     @work(group="moderation-change")
     async def change(self, item: AdminPage | AdminChat, hide: bool, reason: str) -> None:
+        call: Awaitable[AdminPage | AdminChat]
         if isinstance(item, AdminPage):
             call = self.api.hide_page(item.id, reason) if hide else self.api.unhide_page(item.id)
         else:

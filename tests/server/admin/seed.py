@@ -41,27 +41,3 @@ async def payment(user_id: str, amount: int = 9900, **fields: Any) -> Payment:
         customer_name="김신랑",
         **fields,
     )
-
-
-async def member(email: str | None = None, name: str | None = None) -> dict[str, Any]:
-    """An account that never logs in (no password hashing: the slow part of registering),
-    shaped like the register response the tests read ``id`` and ``email`` from."""
-    from mochung.domain.models import User
-
-    email = email or f"member-{uuid.uuid4().hex[:8]}@example.com"
-    user = await User.create(email=email, email_key=email.lower(), password_hash="!", name=name)
-    return {"id": str(user.id), "email": user.email, "name": user.name}
-
-
-async def signed_in(client: Any, *, admin: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
-    """An account and the bearer headers of a token the app issued for it, without the
-    password round trip (argon2 is slow on purpose; the auth tests cover login)."""
-    from mochung.domain.models import User
-    from mochung.domain.security import issue_token
-    from mochung.server import keys
-
-    account = await member()
-    await User.filter(id=account["id"]).update(is_admin=admin)
-    app = client.server.app
-    token = issue_token(account["id"], account["email"], app[keys.JWT_KEY], app[keys.SETTINGS].jwt_expires_seconds)
-    return account, {"Authorization": f"Bearer {token}"}

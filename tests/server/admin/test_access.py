@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from mochung.server import admin
-from tests.server.admin import seed
+from tests.support.users import user_with_headers
 
 SOME_ID = str(uuid.uuid4())
 
@@ -40,7 +40,7 @@ def test_every_protocol_admin_route_exists() -> None:
 
 
 async def test_every_admin_route_refuses_anonymous_and_non_admins(client) -> None:
-    _, user_headers = await seed.signed_in(client)
+    _, user_headers = await user_with_headers()
     for method, path in _admin_routes():
         body = {"reason": "x", "isActive": False} if method in ("POST", "PATCH") else None
         response = await client.request(method, path, json=body)

@@ -8,7 +8,7 @@ import asyncio
 from mochung.domain.models import AuditEntry
 from mochung.server import keys
 from mochung.server.app import create_app
-from tests.server.admin import seed
+from tests.support.users import user_with_headers
 
 
 async def _settle(client) -> None:
@@ -17,7 +17,7 @@ async def _settle(client) -> None:
 
 
 async def test_datasets_are_listed(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
+    _, headers = await user_with_headers(admin=True)
     response = await client.get("/api/admin/evaluation/datasets", headers=headers)
     assert response.status == 200
     body = await response.json()
@@ -28,7 +28,7 @@ async def test_datasets_are_listed(client) -> None:
 
 
 async def test_run_then_read_results(client, settings) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
+    admin, headers = await user_with_headers(admin=True)
     assert (await client.get("/api/admin/evaluation/results/edge_cases", headers=headers)).status == 404
 
     response = await client.post("/api/admin/evaluation/run/edge_cases", headers=headers)
@@ -58,7 +58,7 @@ async def test_run_then_read_results(client, settings) -> None:
 
 
 async def test_results_survive_a_restart(aiohttp_client, settings, client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
+    _, headers = await user_with_headers(admin=True)
     await client.post("/api/admin/evaluation/run/paraphrases", headers=headers)
     await _settle(client)
     first = await (await client.get("/api/admin/evaluation/results/paraphrases", headers=headers)).json()
@@ -71,7 +71,7 @@ async def test_results_survive_a_restart(aiohttp_client, settings, client) -> No
 
 
 async def test_unknown_datasets_are_404(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
+    _, headers = await user_with_headers(admin=True)
     for name in ("nope", "..", "edge_cases.json"):
         assert (await client.post(f"/api/admin/evaluation/run/{name}", headers=headers)).status == 404
         assert (await client.get(f"/api/admin/evaluation/results/{name}", headers=headers)).status == 404

@@ -9,6 +9,7 @@ import pytest
 
 from tests.server.admin import seed
 from tests.server.chat.helpers import ChatClient
+from tests.support.users import user_with_headers
 
 
 @pytest.fixture
@@ -26,8 +27,8 @@ async def sockets(client) -> AsyncIterator[Callable[[], ChatClient]]:
 
 
 async def test_live_sockets_and_hidden_history(client, sockets) -> None:
-    _, admin_headers = await seed.signed_in(client, admin=True)
-    owner, owner_headers = await seed.signed_in(client)
+    _, admin_headers = await user_with_headers(admin=True)
+    owner, owner_headers = await user_with_headers()
     token = owner_headers["Authorization"].removeprefix("Bearer ")
     chat = await seed.session(owner["id"])
     asked, answered = await seed.turn(chat, "전화번호 010-1234-5678로 연락주세요", "네, 알겠습니다.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mochung.domain.models import AuditEntry, ChatMessage, Page
 from tests.server.admin import seed
+from tests.support.users import new_account, user_with_headers
 
 
 async def _public_status(client, slug: str) -> int:
@@ -13,8 +14,8 @@ async def _public_status(client, slug: str) -> int:
 
 
 async def test_pages_by_status(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     published = await seed.page(owner["id"])
     draft = await seed.page(owner["id"], published=False)
     hidden = await seed.page(owner["id"], hidden=True)
@@ -39,8 +40,8 @@ async def test_pages_by_status(client) -> None:
 
 
 async def test_hide_and_unhide_a_page(client) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    admin, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     page = await seed.page(owner["id"])
     assert await _public_status(client, page.slug) == 200
 
@@ -68,8 +69,8 @@ async def test_hide_and_unhide_a_page(client) -> None:
 
 
 async def test_hiding_needs_a_reason_and_an_existing_page(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     page = await seed.page(owner["id"])
     for body in ({}, {"reason": ""}, {"reason": "x" * 501}):
         response = await client.post(f"/api/admin/pages/{page.id}/hide", json=body, headers=headers)
@@ -85,8 +86,8 @@ async def test_hiding_needs_a_reason_and_an_existing_page(client) -> None:
 
 
 async def test_chats_by_room_session_and_hidden(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     first = await seed.session(owner["id"])
     second = await seed.session(owner["id"])
     asked, answered = await seed.turn(first, "예식장이 어디예요?", "서울 더채플앳청담입니다.")
@@ -119,8 +120,8 @@ async def test_chats_by_room_session_and_hidden(client) -> None:
 
 
 async def test_hide_and_unhide_a_chat_message(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     chat = await seed.session(owner["id"])
     asked, _ = await seed.turn(chat, "욕설이 섞인 메시지", "답변")
 

@@ -6,12 +6,13 @@ import datetime as dt
 
 from mochung.domain.models import ChatMessage, PaymentStatus, RunStatus
 from tests.server.admin import seed
+from tests.support.users import new_account, user_with_headers
 
 
 async def test_stats_count_what_exists(client) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
-    retired = await seed.member()
+    admin, headers = await user_with_headers(admin=True)
+    owner = await new_account()
+    retired = await new_account()
     await client.patch(f"/api/admin/users/{retired['id']}", json={"isActive": False}, headers=headers)
     await seed.page(owner["id"])
     await seed.page(owner["id"])
@@ -47,8 +48,8 @@ async def test_stats_count_what_exists(client) -> None:
 
 
 async def test_sessions_most_recent_first_with_message_counts(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    owner = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    owner = await new_account()
     page = await seed.page(owner["id"])
     quiet = await seed.session(owner["id"])
     busy = await seed.session(owner["id"], page.id)

@@ -4,8 +4,8 @@ admin, the self-protection rules and the audit entries they leave."""
 from __future__ import annotations
 
 from mochung.domain.models import AuditEntry
-from tests.server.admin import seed
 from tests.support import PASSWORD, Api
+from tests.support.users import new_account, user_with_headers
 
 
 async def _audit(client, headers: dict[str, str], **params: str) -> list[dict]:
@@ -15,9 +15,9 @@ async def _audit(client, headers: dict[str, str], **params: str) -> list[dict]:
 
 
 async def test_search_by_email_or_name(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    bride = await seed.member("bride-hana@example.com", "이하나")
-    await seed.member("groom@example.com", "김철수")
+    _, headers = await user_with_headers(admin=True)
+    bride = await new_account("bride-hana@example.com", "이하나")
+    await new_account("groom@example.com", "김철수")
 
     response = await client.get("/api/admin/users", params={"q": "HANA"}, headers=headers)
     assert response.status == 200
@@ -41,8 +41,8 @@ async def test_search_by_email_or_name(client) -> None:
 
 
 async def test_cursor_pages_cover_every_user_once(client) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
-    registered = [admin["id"]] + [(await seed.member())["id"] for _ in range(4)]
+    admin, headers = await user_with_headers(admin=True)
+    registered = [admin["id"]] + [(await new_account())["id"] for _ in range(4)]
     seen: list[str] = []
     cursor = None
     while True:
@@ -57,7 +57,7 @@ async def test_cursor_pages_cover_every_user_once(client) -> None:
 
 
 async def test_bad_limits_and_cursors_are_400(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
+    _, headers = await user_with_headers(admin=True)
     for params, field in (({"limit": "0"}, "limit"), ({"limit": "201"}, "limit"), ({"limit": "many"}, "limit")):
         response = await client.get("/api/admin/users", params=params, headers=headers)
         assert response.status == 400
@@ -70,7 +70,7 @@ async def test_bad_limits_and_cursors_are_400(client) -> None:
 
 
 async def test_deactivate_then_reactivate_with_audit(client, api: Api) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
+    admin, headers = await user_with_headers(admin=True)
     member, member_headers = await api.user()
 
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isActive": False}, headers=headers)
@@ -96,8 +96,8 @@ async def test_deactivate_then_reactivate_with_audit(client, api: Api) -> None:
 
 
 async def test_grant_and_revoke_admin(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    member, member_headers = await seed.signed_in(client)
+    _, headers = await user_with_headers(admin=True)
+    member, member_headers = await user_with_headers()
     assert (await client.get("/api/admin/stats", headers=member_headers)).status == 403
 
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isAdmin": True}, headers=headers)
@@ -110,7 +110,7 @@ async def test_grant_and_revoke_admin(client) -> None:
 
 
 async def test_an_admin_cannot_demote_or_deactivate_themselves(client) -> None:
-    admin, headers = await seed.signed_in(client, admin=True)
+    admin, headers = await user_with_headers(admin=True)
     for change, message in (({"isAdmin": False}, "admin right"), ({"isActive": False}, "deactivate yourself")):
         response = await client.patch(f"/api/admin/users/{admin['id']}", json=change, headers=headers)
         assert response.status == 403
@@ -120,8 +120,8 @@ async def test_an_admin_cannot_demote_or_deactivate_themselves(client) -> None:
 
 
 async def test_patch_refusals(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    member = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    member = await new_account()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={}, headers=headers)
     assert response.status == 400 and "nothing to change" in (await response.json())["message"]
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isAdmin": "yes"}, headers=headers)
@@ -132,8 +132,8 @@ async def test_patch_refusals(client) -> None:
 
 
 async def test_a_patch_that_changes_nothing_writes_no_audit_entry(client) -> None:
-    _, headers = await seed.signed_in(client, admin=True)
-    member = await seed.member()
+    _, headers = await user_with_headers(admin=True)
+    member = await new_account()
     response = await client.patch(f"/api/admin/users/{member['id']}", json={"isActive": True}, headers=headers)
     assert response.status == 200
     assert await AuditEntry.all().count() == 0

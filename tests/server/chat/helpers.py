@@ -136,25 +136,3 @@ def _field(payload: Any, key: str) -> Any:
 
 def new_room() -> str:
     return f"room-{uuid.uuid4().hex[:12]}"
-
-
-async def make_user(is_admin: bool = False) -> tuple[str, str]:
-    """A user straight in the database and a token for them (the auth flow has its own
-    tests; hashing a password per test would dominate these)."""
-    from mochung.domain.models import User
-    from mochung.domain.security import issue_token
-    from tests.support import TEST_SECRET
-
-    email = f"chat-{uuid.uuid4().hex[:10]}@example.com"
-    user = await User.create(email=email, email_key=email, password_hash="!", is_admin=is_admin)
-    return str(user.id), issue_token(user.id, email, TEST_SECRET, 3600)
-
-
-async def eventually(condition: Any, what: str = "the condition") -> None:
-    """Wait (bounded, generously) until ``condition()`` is true: for state that another
-    connection's event changes, where no reply tells us it happened."""
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 from mochung.domain.models import AgentRun, ChatMessage, RunStatus
 from mochung.settings import Settings
 from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm, llm_env, start_fake_llm
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def settings(
 
 
 async def test_cancel_stops_a_running_turn(sockets: Callable[..., ChatClient]) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)
@@ -57,7 +58,7 @@ async def test_cancel_stops_a_running_turn(sockets: Callable[..., ChatClient]) -
 
 
 async def test_resume_mid_answer_gets_every_chunk_once(sockets: Callable[..., ChatClient], fake_llm: FakeLlm) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     first = sockets()
     await first.connect(token)
@@ -85,7 +86,7 @@ async def test_a_failing_model_ends_the_turn_with_an_error(
     sockets: Callable[..., ChatClient], fake_llm: FakeLlm
 ) -> None:
     fake_llm.failing = True
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)

@@ -9,12 +9,13 @@ from collections.abc import Callable
 import pytest
 
 from mochung.domain.models import AgentRun, ChatMessage, RunStatus
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 
 @pytest.mark.parametrize("style", ["path", "namespace"])
 async def test_full_turn_then_history_after_reconnect(sockets: Callable[..., ChatClient], style: str) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     first = sockets(style)
     await first.connect(token)

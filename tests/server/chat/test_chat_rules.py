@@ -9,11 +9,12 @@ from aiohttp.test_utils import TestClient
 
 from mochung.domain import chat
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, RunStatus, User
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 
 async def _session() -> tuple[User, ChatSession]:
-    user_id, _ = await make_user()
+    user_id, _ = await user_with_token()
     user = await User.get(id=user_id)
     return user, await chat.join_session(user, new_room())
 
@@ -57,7 +58,7 @@ async def test_a_finished_run_never_starts_or_finishes_again(client: TestClient)
 
 
 async def test_the_room_history_event_leaves_hidden_messages_out(sockets: Callable[..., ChatClient]) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat_socket = sockets()
     await chat_socket.connect(token)

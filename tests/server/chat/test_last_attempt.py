@@ -14,7 +14,8 @@ from mochung.server import keys
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from mochung.tasks.chat import ACTOR_OPTIONS, GAVE_UP
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 
 class _RuntimeThatCannotStartATurn:
@@ -32,7 +33,7 @@ async def client(aiohttp_client: Any, settings: Settings) -> TestClient:
 
 
 async def test_the_last_failed_attempt_ends_the_run_and_tells_the_room(sockets: Callable[..., ChatClient]) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)

@@ -15,7 +15,8 @@ from redis.asyncio import Redis
 from mochung.domain.models import AgentRun, RunStatus
 from mochung.server.app import create_app
 from mochung.settings import Settings
-from tests.server.chat.helpers import ChatClient, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def _subscribers(redis: Redis, session_id: str) -> int:
 async def test_relay_subscribes_per_session_while_a_local_socket_is_in_the_room(
     redis: Redis, sockets: Callable[..., ChatClient]
 ) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     one, two = sockets(), sockets("namespace")
     for chat in (one, two):
@@ -67,7 +68,7 @@ async def test_relay_subscribes_per_session_while_a_local_socket_is_in_the_room(
 async def test_a_queued_turn_shows_in_health_and_can_be_cancelled(
     client: TestClient, redis: Redis, sockets: Callable[..., ChatClient]
 ) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)

@@ -11,8 +11,10 @@ import pytest
 import socketio
 
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, Page
-from tests.server.chat.helpers import ChatClient, eventually, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
 from tests.support import TEST_SECRET
+from tests.support.users import user_with_token
+from tests.support.waiting import eventually
 
 
 async def _nothing_stored() -> None:
@@ -37,7 +39,7 @@ async def test_connection_without_a_valid_token_is_refused(
 
 @pytest.mark.parametrize("via", ["auth", "query", "header"])
 async def test_the_token_may_come_from_auth_query_or_header(sockets: Callable[..., ChatClient], via: str) -> None:
-    _, token = await make_user()
+    _, token = await user_with_token()
     chat = sockets()
     await chat.connect(token, via=via)
     await chat.emit("health")
@@ -46,8 +48,8 @@ async def test_the_token_may_come_from_auth_query_or_header(sockets: Callable[..
 
 
 async def test_another_users_room_and_session_are_refused(sockets: Callable[..., ChatClient]) -> None:
-    owner_id, owner_token = await make_user()
-    intruder_id, intruder_token = await make_user()
+    owner_id, owner_token = await user_with_token()
+    intruder_id, intruder_token = await user_with_token()
     room = new_room()
     owner = sockets()
     await owner.connect(owner_token)
@@ -68,9 +70,9 @@ async def test_another_users_room_and_session_are_refused(sockets: Callable[...,
 
 
 async def test_a_wedding_id_that_is_not_the_users_page_is_refused(sockets: Callable[..., ChatClient]) -> None:
-    other_id, _ = await make_user()
+    other_id, _ = await user_with_token()
     page = await Page.create(user_id=other_id, title="남의 청첩장", slug=f"other-{uuid.uuid4().hex[:8]}")
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     chat = sockets()
     await chat.connect(token)
     room = new_room()
@@ -92,7 +94,7 @@ async def test_a_wedding_id_that_is_not_the_users_page_is_refused(sockets: Calla
 
 @pytest.mark.parametrize("text", ["", "   ", "가" * 4001, 42, None])
 async def test_empty_oversized_or_non_text_messages_are_refused(sockets: Callable[..., ChatClient], text: Any) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     chat = sockets()
     await chat.connect(token)
     room = new_room()
@@ -107,7 +109,7 @@ async def test_empty_oversized_or_non_text_messages_are_refused(sockets: Callabl
 async def test_non_object_payloads_get_message_error_and_the_socket_stays_up(
     sockets: Callable[..., ChatClient], payload: Any
 ) -> None:
-    _, token = await make_user()
+    _, token = await user_with_token()
     chat = sockets()
     await chat.connect(token)
     events = ("joinRoom", "leaveRoom", "chat-message", "component-message", "cancel-message")
@@ -124,7 +126,7 @@ async def test_messages_are_rate_limited_per_user(aiohttp_client: Any, make_sett
     from mochung.server.app import create_app
 
     client = await aiohttp_client(create_app(make_settings(chat_messages_per_minute=2)))
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     chat = ChatClient(str(client.make_url("")).rstrip("/"))
     try:
         await chat.connect(token)
@@ -146,7 +148,7 @@ async def test_messages_are_rate_limited_per_user(aiohttp_client: Any, make_sett
     [{"message_id": "nope", "after_seq": 0}, {"message_id": str(uuid.uuid4()), "after_seq": 0}, {"after_seq": -1}],
 )
 async def test_a_refused_resume_still_joins_the_room(sockets: Callable[..., ChatClient], resume: Any) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     chat = sockets()
     await chat.connect(token)
     room = new_room()
@@ -159,7 +161,7 @@ async def test_a_refused_resume_still_joins_the_room(sockets: Callable[..., Chat
 async def test_a_deactivated_account_can_no_longer_act_on_its_open_socket(sockets: Callable[..., ChatClient]) -> None:
     from mochung.domain.models import User
 
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     chat = sockets()
     await chat.connect(token)
     room = new_room()

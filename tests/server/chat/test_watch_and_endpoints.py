@@ -11,12 +11,14 @@ from aiohttp.test_utils import TestClient
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession
 from mochung.server import keys
 from mochung.tasks.broker import CHAT_QUEUE
-from tests.server.chat.helpers import ChatClient, eventually, make_user, new_room
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import user_with_token
+from tests.support.waiting import eventually
 
 
 async def test_an_admin_may_watch_any_room_but_not_talk_in_it(sockets: Callable[..., ChatClient]) -> None:
-    owner_id, owner_token = await make_user()
-    admin_id, admin_token = await make_user(is_admin=True)
+    owner_id, owner_token = await user_with_token()
+    admin_id, admin_token = await user_with_token(admin=True)
     room = new_room()
     owner = sockets()
     await owner.connect(owner_token)
@@ -37,7 +39,7 @@ async def test_an_admin_may_watch_any_room_but_not_talk_in_it(sockets: Callable[
 
 
 async def test_a_clicked_suggestion_is_a_turn_with_its_value(sockets: Callable[..., ChatClient]) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)
@@ -56,8 +58,8 @@ async def test_a_clicked_suggestion_is_a_turn_with_its_value(sockets: Callable[.
 async def test_the_agent_endpoint_hands_a_turn_to_the_agents(
     client: TestClient, sockets: Callable[..., ChatClient]
 ) -> None:
-    admin_id, admin_token = await make_user(is_admin=True)
-    _, user_token = await make_user()
+    admin_id, admin_token = await user_with_token(admin=True)
+    _, user_token = await user_with_token()
     import uuid
 
     session_id = str(uuid.uuid4())
@@ -93,7 +95,7 @@ async def test_health_reports_the_broker_and_the_queue(client: TestClient) -> No
 
 
 async def test_a_redelivered_turn_is_not_answered_twice(client: TestClient, sockets: Callable[..., ChatClient]) -> None:
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     chat = sockets()
     await chat.connect(token)
@@ -118,7 +120,7 @@ async def test_live_sockets_registry_follows_joins_and_leaves(
     client: TestClient, sockets: Callable[..., ChatClient]
 ) -> None:
     registry = client.app[keys.LIVE_SOCKETS]
-    user_id, token = await make_user()
+    user_id, token = await user_with_token()
     room = new_room()
     one, two = sockets(), sockets("namespace")
     for chat in (one, two):
