@@ -14,6 +14,7 @@ loop, with its own database context bound) and the admin screens (``room_history
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,10 @@ async def session_for_agent(session_uuid: uuid.UUID, owner: User) -> ChatSession
             session = await ChatSession.get(id=session_uuid)
     return session
 
+
+def now_ms() -> int:
+    """Epoch milliseconds: the ``timestamp`` of every chat event, on the wire and the bus."""
+    return int(time.time() * 1000)
 
 @dataclass(frozen=True)
 class AcceptedMessage:

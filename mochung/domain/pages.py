@@ -43,6 +43,7 @@ class PageChanges:
     slug: str | None = None
     component_data: dict[str, Any] | None = None
     is_published: bool | None = None
+    settings: dict[str, Any] | None = None  # the guest settings, stored form (domain.guests.settings)
 
 
 def check_slug(raw: str) -> str:
@@ -103,8 +104,21 @@ def render_markdown(page: Page) -> str:
     return "\n".join(parts)
 
 
+class _SnapshotDumper(yaml.SafeDumper):
+    """PyYAML writes U+0085, U+2028 and U+2029 raw inside plain and single-quoted scalars
+    and reads them back as line breaks or spaces; double quotes escape them (``\\N``…)."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(mark in text for mark in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_SnapshotDumper.add_representer(str, _represent_text)
+
+
 def _yaml(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    return yaml.dump(value, Dumper=_SnapshotDumper, allow_unicode=True, sort_keys=False, default_flow_style=False)
 
 
 async def _store_snapshot(page: Page, storage: FileStorage) -> None:
@@ -142,14 +156,25 @@ async def _with_slug(slug: str | None, title: str, attempt: Callable[[str], Awai
 
 
 async def publish_page(
-    user: User, title: str, slug: str | None, component_data: dict[str, Any], storage: FileStorage
+    user: User,
+    title: str,
+    slug: str | None,
+    component_data: dict[str, Any],
+    storage: FileStorage,
+    settings: dict[str, Any] | None = None,
 ) -> Page:
     """Create a published page and its snapshot; neither exists if either cannot be written."""
 
     async def create(chosen: str) -> Page:
         async with in_transaction():
             page = await Page.create(
-                id=uuid.uuid4(), user=user, title=title, slug=chosen, component_data=component_data, is_published=True
+                id=uuid.uuid4(),
+                user=user,
+                title=title,
+                slug=chosen,
+                component_data=component_data,
+                settings=settings or {},
+                is_published=True,
             )
             page.markdown_path = snapshot_key(page)
             await page.save(update_fields=["markdown_path"])
@@ -194,8 +219,10 @@ async def update_page(page_id: str, user: User, changes: PageChanges, storage: F
                 page.component_data = changes.component_data
             if changes.is_published is not None:
                 page.is_published = changes.is_published
+            if changes.settings is not None:
+                page.settings = changes.settings
             page.markdown_path = snapshot_key(page)
-            editable = ["title", "slug", "component_data", "is_published", "markdown_path", "updated_at"]
+            editable = ["title", "slug", "component_data", "is_published", "settings", "markdown_path", "updated_at"]
             await page.save(using_db=connection, update_fields=editable)
             # Incremented in SQL, so two concurrent updates make two versions even on SQLite,
             # where select_for_update does nothing.

@@ -36,6 +36,7 @@ import dramatiq
 from mochung.adapters.bus import channel_for
 from mochung.adapters.database import bound
 from mochung.domain import chat
+from mochung.domain.chat import now_ms
 from mochung.domain.models import AgentRun, RunStatus
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.tasks.broker import CHAT_QUEUE
@@ -101,9 +102,6 @@ async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id
     except Exception:
         log.exception("could not end turn %s after its last attempt", message_id)
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def event_message(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from mochung.adapters.bus import channel_for
 from mochung.domain import chat
+from mochung.domain.chat import now_ms
 from mochung.domain.errors import DependencyDown
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.server.chat.relay import Relay
@@ -25,9 +25,6 @@ from mochung.tasks.worker import ChatWorker
 log = logging.getLogger("mochung.gateway")
 NAMESPACES = ("/", "/chat")
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class LazyWorker:

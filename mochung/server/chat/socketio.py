@@ -46,13 +46,13 @@ from mochung.domain import chat, errors, users
 from mochung.domain.models import ChatMessage, ChatSession, RunStatus, User
 from mochung.server import keys
 from mochung.server.chat import payloads
-from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off, now_ms
+from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off
 from mochung.server.chat.relay import LocalSocket
 from mochung.server.http.wire import iso_utc
 
 log = logging.getLogger("mochung.gateway")
 UNAUTHORIZED = "Unauthorized"
-__all__ = ["NAMESPACES", "Gateway", "now_ms"]
+__all__ = ["NAMESPACES", "Gateway"]
 SocketHandler = Callable[[str, Any], Awaitable[None]]
 # (namespace, sid, client, the validated payload or None)
 EventHandler = Callable[[str, str, "Client", Any], Awaitable[None]]
@@ -307,7 +307,7 @@ class Gateway:
             await self.sio.emit("message-error", error, to=sid, namespace=namespace)
 
     async def ping(self, namespace: str, sid: str, client: Client, data: None) -> None:
-        await self.sio.emit("pong", {"timestamp": now_ms()}, to=sid, namespace=namespace)
+        await self.sio.emit("pong", {"timestamp": chat.now_ms()}, to=sid, namespace=namespace)
 
     async def health(self, namespace: str, sid: str, client: Client, data: None) -> None:
         await self.sio.emit("health", {"status": "ok", "connections": self.connections()}, to=sid, namespace=namespace)
