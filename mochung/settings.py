@@ -57,10 +57,21 @@ class Settings(BaseSettings):
     jwt_expires_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     # argon2 hashes and checks run in this many threads, never on an event loop
     password_hash_threads: int = Field(default=2, gt=0, le=64)
-    login_max_attempts: int = Field(default=10, gt=0)
+    login_max_attempts: int = Field(default=10, gt=0)  # per email and IP, per window
     login_window_seconds: int = Field(default=300, gt=0)
+    login_email_max_attempts: int = Field(default=100, gt=0)  # per email from anywhere, per email window
+    login_email_window_seconds: int = Field(default=3600, gt=0)
+    login_ip_max_attempts: int = Field(default=300, gt=0)  # per IP whatever the email (shared NATs), per window
+    registrations_per_hour: int = Field(default=20, gt=0)  # per IP
     require_invitation: bool = False
     invitation_validate_per_minute: int = Field(default=30, gt=0)
+
+    # guests (RSVP, guestbook, link previews)
+    frontend_url: str = "http://localhost:3001"  # where the Next.js frontend serves pages
+    frontend_page_path: str = Field(default="/{slug}", pattern=r"^/.*\{slug\}")  # a page's path there
+    guest_writes_per_visitor: int = Field(default=10, gt=0)  # RSVP and guestbook writes per visitor…
+    guest_writes_per_ip: int = Field(default=1000, gt=0)  # …and per IP (guests share a venue's Wi-Fi)
+    guest_write_window_seconds: int = Field(default=600, gt=0)  # …in this window
 
     # files
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
@@ -82,6 +93,7 @@ class Settings(BaseSettings):
     # chat
     chat_max_chars: int = Field(default=4000, gt=0)
     chat_messages_per_minute: int = Field(default=20, gt=0)
+    chat_sessions_per_hour: int = Field(default=60, gt=0)  # new chat sessions (rooms) per user
     chat_history_limit: int = Field(default=20, gt=0)
     chunk_retention_seconds: int = Field(default=300, gt=0)
     # turns one worker process (or the embedded worker) runs at once on its event loop; a
@@ -99,6 +111,12 @@ class Settings(BaseSettings):
     socketio_compression: bool = False
     socketio_admin_user: str | None = None
     socketio_admin_password: SecretStr | None = None
+
+    # metrics (Prometheus): GET /metrics on web processes and a port per worker process,
+    # each answering only with "Authorization: Bearer <metrics_token>"; unset: not served
+    metrics_token: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"  # where worker processes serve their metrics
+    worker_metrics_port: int | None = Field(default=None, gt=0, lt=65536)  # worker i serves on this port + i
 
     # payments
     portone_api: Literal["v2", "v1"] = "v2"
@@ -150,6 +168,10 @@ class Settings(BaseSettings):
         host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
         return f"http://{host}:{self.port}"
 
+    def frontend_page_url(self, slug: str) -> str:
+        """The frontend's address of a page (link previews send browsers there)."""
+        return self.frontend_url.rstrip("/") + self.frontend_page_path.replace("{slug}", slug)
+
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
@@ -187,7 +209,7 @@ class Settings(BaseSettings):
 def _embedded_secret(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the data folder: only its owner
     value = secrets.token_urlsafe(48)
     path.write_text(value)
     path.chmod(0o600)

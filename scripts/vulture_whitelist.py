@@ -13,5 +13,7 @@ _: Any = None
 USED_BY_FRAMEWORKS = (
     _.db_info,  # tortoise calls the engine module's get_client_class(db_info) (adapters/sqlite_engine.py)
     _.run_manager,  # LangChain's BaseChatModel calls _generate/_agenerate/_stream/_astream with run_manager=
+    _.prompts,  # LangChain calls a callback handler's on_llm_start(serialized, prompts, ...) (agents/usage.py)
+    _.input_str,  # ... and on_tool_start(serialized, input_str, ...)
     _.tool_choice,  # BaseChatModel.bind_tools(tools, *, tool_choice=...): the offline model ignores it
 )

@@ -10,6 +10,7 @@ with :func:`bound`.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,16 @@ def tortoise_config(url: str) -> dict[str, Any]:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    if url.startswith("sqlite://") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite://").split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
+    """The SQLite file holds password hashes: only its owner may read it. A folder made for it
+    is 0700; the file is created (or tightened) 0600 before SQLite opens it, and SQLite gives
+    its -wal and -shm files the same mode."""
+    if not url.startswith("sqlite://") or ":memory:" in url:
+        return
+    path = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
 
 
 def _executor(context: TortoiseContext) -> MigrationExecutor:

@@ -14,38 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from mochung.domain.directions import directions_links
 from mochung.domain.ports import MapSearchError, Place
 
-NAVER_APP_NAME = "kr.mochung"
-
-
-def directions_links(name: str, lat: float | None, lng: float | None, address: str = "") -> dict[str, str]:
-    """Deep links that open directions to the place in each Korean map app.
-
-    With coordinates the links route straight to the point; without them they fall back
-    to a search for the name and address, which every app understands.
-    """
-    query = " ".join(part for part in (name, address) if part).strip() or name
-    naver_web = f"https://map.naver.com/p/search/{quote(query)}"
-    if lat is None or lng is None:
-        return {
-            "kakao": f"https://map.kakao.com/link/search/{quote(query)}",
-            "naver": naver_web,
-            "naver_web": naver_web,
-            "tmap": "tmap://search?" + urlencode({"name": query}),
-        }
-    return {
-        "kakao": f"https://map.kakao.com/link/to/{quote(name)},{lat},{lng}",
-        "naver": "nmap://route/public?"
-        + urlencode({"dlat": lat, "dlng": lng, "dname": name, "appname": NAVER_APP_NAME}),
-        "naver_web": naver_web,
-        "tmap": "tmap://route?" + urlencode({"goalname": name, "goalx": lng, "goaly": lat}),
-    }
-
+__all__ = ["KakaoMapSearch", "OfflineMapSearch", "directions_links", "with_links"]
 
 def with_links(place: Place) -> Place:
     return replace(place, links=directions_links(place.name, place.lat, place.lng, place.road_address or place.address))

@@ -29,6 +29,7 @@ class MemoryTurnStore:
         self._lock = threading.Lock()
         self._chunks: dict[str, tuple[float, list[Chunk]]] = {}
         self._cancelled: dict[str, float] = {}
+        self._leases: dict[str, tuple[str, float]] = {}  # message_id → (owner, expires at)
 
     def _expire(self, now: float) -> None:
         horizon = now - self._retention
@@ -71,6 +72,36 @@ class MemoryTurnStore:
             return {message_id for message_id in message_ids if message_id in self._cancelled}
 
 
+    async def claim(self, message_id: str, owner: str, ttl_seconds: float) -> bool:
+        """Take the lease of ``message_id`` unless another owner holds it."""
+        now = self._clock()
+        with self._lock:
+            held = self._leases.get(message_id)
+            if held is not None and held[1] > now and held[0] != owner:
+                return False
+            self._leases[message_id] = (owner, now + ttl_seconds)
+            if len(self._leases) % 256 == 0:
+                self._leases = {k: v for k, v in self._leases.items() if v[1] > now}
+            return True
+
+    async def renew(self, message_ids: list[str], owner: str, ttl_seconds: float) -> None:
+        now = self._clock()
+        with self._lock:
+            for message_id in message_ids:
+                self._leases[message_id] = (owner, now + ttl_seconds)
+
+    async def release(self, message_id: str, owner: str) -> None:
+        with self._lock:
+            held = self._leases.get(message_id)
+            if held is not None and held[0] == owner:
+                del self._leases[message_id]
+
+    async def held_among(self, message_ids: list[str]) -> set[str]:
+        now = self._clock()
+        with self._lock:
+            return {m for m in message_ids if (held := self._leases.get(m)) is not None and held[1] > now}
+
+
 class RedisTurnStore:
     name = "redis"
 
@@ -107,9 +138,47 @@ class RedisTurnStore:
     async def cancel_requested(self, message_id: str) -> bool:
         return bool(await self._redis.exists(self._cancel_key(message_id)))
 
+    def _lease_key(self, message_id: str) -> str:
+        return f"{self._prefix}{message_id}:lease"
+
+    async def claim(self, message_id: str, owner: str, ttl_seconds: float) -> bool:
+        key = self._lease_key(message_id)
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        if await self._redis.set(key, owner, px=ttl_ms, nx=True):
+            return True
+        if _text(await self._redis.get(key)) == owner:
+            await self._redis.pexpire(key, ttl_ms)
+            return True
+        return False
+
+    async def renew(self, message_ids: list[str], owner: str, ttl_seconds: float) -> None:
+        """Renew (or set again, after a Redis restart) the leases this owner holds."""
+        if not message_ids:
+            return
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for message_id in message_ids:
+                pipe.set(self._lease_key(message_id), owner, px=ttl_ms)
+            await pipe.execute()
+
+    async def release(self, message_id: str, owner: str) -> None:
+        key = self._lease_key(message_id)
+        if _text(await self._redis.get(key)) == owner:
+            await self._redis.delete(key)
+
+    async def held_among(self, message_ids: list[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        leases = await self._redis.mget([self._lease_key(message_id) for message_id in message_ids])
+        return {message_id for message_id, lease in zip(message_ids, leases, strict=True) if lease is not None}
+
     async def cancelled_among(self, message_ids: list[str]) -> set[str]:
         """Which of ``message_ids`` were asked to stop: one MGET for every turn in flight."""
         if not message_ids:
             return set()
         flags = await self._redis.mget([self._cancel_key(message_id) for message_id in message_ids])
         return {message_id for message_id, flag in zip(message_ids, flags, strict=True) if flag is not None}
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

@@ -22,12 +22,15 @@ from mochung.agents.tools.turn import TurnContext
 
 MAIN_AGENT = "main"
 SUB_AGENT_STEPS = 25  # a sub-agent needs a handful of steps; more means it is looping
+OUTPUT_CHARS = 2000  # of a sub-agent's answer, kept in the trajectory
 
 MAIN_PROMPT = """You are the assistant of 모청 (Mochung), helping a couple build their mobile wedding invitation.
 Answer in the language of the couple's last message (Korean or English), warmly and briefly.
 You work through three specialised agents, called as tools:
 - call_context_agent: reads the couple's invitation page (names, parents, date and time, venue, greeting,
-  gift accounts). Call it before saying anything about their wedding; never invent facts.
+  gift accounts), their guests' RSVP answers (head-count in all and by side, meals), the latest guestbook
+  entries, and how many days are left until the wedding (today in Korea). Call it before saying anything
+  about their wedding or their guests; never invent facts.
 - call_map_agent: finds the venue and returns directions links for Kakao Map, Naver Map and T map.
   Use it for venue, address and directions questions; pass the venue name and address.
 - call_output_agent: creates invitation components (Cover, Invitation greeting, Calendar, Location, Account)
@@ -52,25 +55,35 @@ def _sub_agent(model: BaseChatModel, tools: list[Any], prompt: str, name: str) -
 
 
 def build_agent_graph(model: BaseChatModel) -> Any:
-    """The compiled main agent; run it with ``context=TurnContext(...)``."""
-    context_agent = _sub_agent(model, context_tools(), CONTEXT_PROMPT, "context")
-    map_agent = _sub_agent(model, map_tools(), MAP_PROMPT, "map")
-    output_agent = _sub_agent(model, output_tools(), OUTPUT_PROMPT, "output")
+    """The compiled main agent; run it with ``context=TurnContext(...)``.
+
+    Only the main agent's tokens reach the couple, so only the main agent streams: the
+    sub-agents' model calls return whole messages (the same model and client, with
+    ``disable_streaming``), sparing a callback and a message chunk per token of answers
+    nobody watches."""
+    quiet = model.model_copy(update={"disable_streaming": True})
+    context_agent = _sub_agent(quiet, context_tools(), CONTEXT_PROMPT, "context")
+    map_agent = _sub_agent(quiet, map_tools(), MAP_PROMPT, "map")
+    output_agent = _sub_agent(quiet, output_tools(), OUTPUT_PROMPT, "output")
 
     async def delegate(agent: Any, tool_name: str, request: str, runtime: ToolRuntime[TurnContext]) -> str:
         context = runtime.context
-        with context.record(MAIN_AGENT, tool_name, {"request": request}):
+        with context.record(MAIN_AGENT, tool_name, {"request": request}) as entry:
             state = await agent.ainvoke(
                 {"messages": [HumanMessage(request)]},
                 context=context,
                 config={"recursion_limit": SUB_AGENT_STEPS},
             )
-            return text_of(state["messages"][-1])
+            answer = text_of(state["messages"][-1])
+            entry["output"] = answer[:OUTPUT_CHARS]  # what the evaluation's judge reads
+            return answer
 
     @tool
     async def call_context_agent(request: str, runtime: ToolRuntime[TurnContext]) -> str:
         """Ask the context agent for facts from the couple's invitation page (names, parents, date and
-        time, venue and address, greeting text, gift accounts). Describe what you need."""
+        time, days left until the wedding, venue and address, greeting text, gift accounts) and from
+        their guests (RSVP head-count in all and by side, meals, latest guestbook entries). Describe
+        what you need."""
         return await delegate(context_agent, "call_context_agent", request, runtime)
 
     @tool

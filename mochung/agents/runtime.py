@@ -34,6 +34,7 @@ from mochung.agents.graph import MAIN_AGENT, build_agent_graph
 from mochung.agents.messages import text_of
 from mochung.agents.models import chat_model_from_settings
 from mochung.agents.tools.turn import TurnContext
+from mochung.agents.usage import TurnUsage, UsageRecorder
 from mochung.agents.wedding import WeddingContext, detect_language
 from mochung.domain.components import ComponentError
 from mochung.domain.ports import MapSearch, MapSearchError
@@ -84,6 +85,7 @@ class AgentTurn:
         self._seq = 0
         self.trajectory: list[dict[str, Any]] = []
         self.timings: dict[str, float | None] = {"total_ms": None, "first_token_ms": None}
+        self.usage = TurnUsage()  # model calls and tools, filled as the run goes
 
     def _event(
         self, kind: EventType, content: str | None = None, component: dict[str, Any] | None = None
@@ -103,7 +105,7 @@ class AgentTurn:
         messages, context = prepared
         self.trajectory = context.trajectory
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        producer = asyncio.create_task(self._runtime._run(messages, context, queue))
+        producer = asyncio.create_task(self._runtime._run(messages, context, queue, UsageRecorder(self.usage)))
         # If the consumer's task ends while this generator sits unclosed (cancelled in its own
         # code between two events), stop the run with it rather than at garbage collection.
         consumer = asyncio.current_task()
@@ -247,7 +249,11 @@ class AgentRuntime:
         return OfflineMapSearch(wedding.places() if wedding else [])
 
     async def _run(
-        self, messages: list[BaseMessage], context: TurnContext, queue: asyncio.Queue[tuple[str, Any]]
+        self,
+        messages: list[BaseMessage],
+        context: TurnContext,
+        queue: asyncio.Queue[tuple[str, Any]],
+        recorder: UsageRecorder | None = None,
     ) -> None:
         """Run the graph, putting ("chunk", delta)… then ("final", text) or ("error", message)."""
         final = ""
@@ -256,7 +262,7 @@ class AgentRuntime:
                 {"messages": messages},
                 context=context,
                 stream_mode=["messages", "values"],
-                config={"recursion_limit": MAIN_STEPS},
+                config={"recursion_limit": MAIN_STEPS, "callbacks": [recorder] if recorder is not None else []},
             ):
                 if mode == "messages":
                     message, metadata = payload

@@ -7,11 +7,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mochung.domain.components import ComponentError, parse_components
 from mochung.domain.ports import Place
 
 WEEKDAYS_KO = "월화수목금토일"
+SEOUL = ZoneInfo("Asia/Seoul")
+SIDES = ("groom", "bride")
+MEALS = ("yes", "no", "undecided")
+MAX_GUESTBOOK_ENTRIES = 20
 
 
 def detect_language(text: str) -> str:
@@ -25,6 +30,9 @@ class WeddingContext:
     title: str
     slug: str
     components: list[dict[str, Any]]
+    # what the couple's guests said (RSVP summary, latest guestbook entries); None: not known
+    guests: dict[str, Any] | None = None
+    today: dt.date | None = None  # pinned (evaluation fixtures); None: today in Korea
 
     @classmethod
     def from_data(cls, data: Any) -> WeddingContext:
@@ -38,7 +46,12 @@ class WeddingContext:
             slug=str(data.get("slug") or ""),
             # read as the agents read any component (a chat-only one is not refused here)
             components=parse_components(component_data, allow_chat_only=True),
+            guests=_guests(data.get("guests")),
+            today=_today(data.get("today")),
         )
+
+    def today_in_korea(self) -> dt.date:
+        return self.today or dt.datetime.now(SEOUL).date()
 
     def props(self, component_type: str) -> dict[str, Any]:
         """Props of the first component of that type ({} when the page has none)."""
@@ -56,11 +69,24 @@ class WeddingContext:
             "wedding_time": calendar.get("weddingTime") or None,
             "wedding_date_text": calendar.get("weddingDateText") or cover.get("date") or None,
         }
+        today = self.today_in_korea()
+        info["today"] = today.isoformat()  # in Korea (KST)
         if date:
             day = dt.date.fromisoformat(date)
             info["weekday_ko"] = WEEKDAYS_KO[day.weekday()] + "요일"
             info["weekday_en"] = day.strftime("%A")
+            info["days_until_wedding"] = (day - today).days  # 0: today; negative: it is past
         return info
+
+    def rsvp_info(self) -> dict[str, Any]:
+        """The guests' answers summed up (never their contact details)."""
+        rsvp = (self.guests or {}).get("rsvp") or {}
+        return {"rsvp": {"known": self.guests is not None, **_rsvp_defaults(), **rsvp}}
+
+    def guestbook_info(self) -> dict[str, Any]:
+        """The newest visible guestbook entries, newest first."""
+        book = (self.guests or {}).get("guestbook") or {}
+        return {"guestbook": {"known": self.guests is not None, "enabled": False, "entries": [], **book}}
 
     def location_info(self) -> dict[str, Any]:
         location, cover = self.props("Location"), self.props("Cover")
@@ -114,6 +140,67 @@ class WeddingContext:
                 place_url=info["map_url"] or "",
             )
         ]
+
+
+def _rsvp_defaults() -> dict[str, Any]:
+    return {
+        "enabled": False,
+        "deadline": None,
+        "responses": 0,
+        "attending": 0,
+        "not_attending": 0,
+        "guests": 0,
+        "by_side": {side: {"attending": 0, "guests": 0} for side in SIDES},
+        "meals": dict.fromkeys(MEALS, 0),
+    }
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _guests(value: Any) -> dict[str, Any] | None:
+    """The guest data as the agents use it: known keys only, counts as non-negative ints,
+    at most ``MAX_GUESTBOOK_ENTRIES`` entries of plain text (anything else is dropped)."""
+    if not isinstance(value, dict):
+        return None
+    rsvp_in = value.get("rsvp") if isinstance(value.get("rsvp"), dict) else {}
+    sides_in = rsvp_in.get("by_side") if isinstance(rsvp_in.get("by_side"), dict) else {}
+    meals_in = rsvp_in.get("meals") if isinstance(rsvp_in.get("meals"), dict) else {}
+    rsvp: dict[str, Any] = {
+        "enabled": rsvp_in.get("enabled") is True,
+        "deadline": rsvp_in.get("deadline") if isinstance(rsvp_in.get("deadline"), str) else None,
+        **{key: _count(rsvp_in.get(key)) for key in ("responses", "attending", "not_attending", "guests")},
+        "by_side": {
+            side: {
+                key: _count((sides_in.get(side) if isinstance(sides_in.get(side), dict) else {}).get(key))
+                for key in ("attending", "guests")
+            }
+            for side in SIDES
+        },
+        "meals": {meal: _count(meals_in.get(meal)) for meal in MEALS},
+    }
+    book_in = value.get("guestbook") if isinstance(value.get("guestbook"), dict) else {}
+    entries_in = book_in.get("entries") if isinstance(book_in.get("entries"), list) else []
+    entries = [
+        {
+            "name": str(entry.get("name") or ""),
+            "content": str(entry.get("content") or ""),
+            "written_at": str(entry.get("written_at") or ""),
+        }
+        for entry in entries_in[:MAX_GUESTBOOK_ENTRIES]
+        if isinstance(entry, dict)
+    ]
+    return {"rsvp": rsvp, "guestbook": {"enabled": book_in.get("enabled") is True, "entries": entries}}
+
+
+def _today(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _iso_date(text: str) -> str:

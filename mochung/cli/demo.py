@@ -210,7 +210,7 @@ async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: D
     }
     async with open_storage(settings) as storage:
         page = await pages.publish_page(couple, "예식장 특가 안내", HIDDEN_SLUG, data, storage)
-    await moderation.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지")
+        await moderation.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지", storage)
     report.note("hidden page", True)
 
 
@@ -235,7 +235,7 @@ async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: D
         if start.run is None or turn is None:
             continue
         agent_turn = runtime.turn(
-            TurnInput(text=question, history=turn.history, wedding=chat.wedding_context(turn.page))
+            TurnInput(text=question, history=turn.history, wedding=chat.wedding_context(turn.page, turn.guests))
         )
         answers: list[chat.Answer] = []
         async for event in agent_turn.events():

@@ -39,7 +39,8 @@ def eval_run(
         float, typer.Option("--min-pass-rate", help="exit 1 when the pass rate (%) is below this")
     ] = 0.0,
 ) -> None:
-    """Run the evaluation cases through the agents (the model of MOCHUNG_LLM) and report."""
+    """Run the evaluation cases through the agents (the model of MOCHUNG_LLM) and report;
+    ``--format json`` prints the admin page's result shape (PROTOCOL.md "Admin evaluation")."""
     from mochung.agents.evaluation import dataset_names, load_dataset, run_datasets
 
     settings = settings_or_fail()
@@ -53,8 +54,8 @@ def eval_run(
                 task = progress.add_task("evaluating", total=total)
 
                 def advance(done: int, _total: int, result: dict[str, Any]) -> None:
-                    mark = "[green]✓[/]" if result["passed"] else "[red]✗[/]"
-                    progress.update(task, completed=done, description=f"{mark} {result['id']}")
+                    mark = "[green]✓[/]" if result["success"] else "[red]✗[/]"
+                    progress.update(task, completed=done, description=f"{mark} {result['name']}")
 
                 return await run_datasets(names, runtime, progress=advance)
 
@@ -63,26 +64,31 @@ def eval_run(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_report(report)
-    if report["summary"]["pass_rate"] < min_pass_rate:
-        raise fail(f"pass rate {report['summary']['pass_rate']}% is below {min_pass_rate}%")
+    percent = round(report["summary"]["pass_rate"] * 100, 1)
+    if percent < min_pass_rate:
+        raise fail(f"pass rate {percent}% is below {min_pass_rate}%")
 
 
 def _print_report(report: dict[str, Any]) -> None:
+    """The report (the admin page's shape: pass rates are fractions) for a terminal."""
     summary = report["summary"]
     categories = Table("category", "passed", "total", "pass rate", title="by category")
-    for name, entry in sorted(report["categories"].items()):
-        categories.add_row(name, str(entry["passed"]), str(entry["total"]), f"{entry['pass_rate']}%")
+    for name, entry in sorted(report["category_breakdown"].items()):
+        categories.add_row(name, str(entry["passed"]), str(entry["count"]), f"{entry['pass_rate'] * 100:.1f}%")
     stdout().print(categories)
-    for result in report["results"]:
-        if not result["passed"]:
-            reasons = "; ".join(f"{c['name']}: {c['detail']}" for c in result["checks"] if not c["passed"])
+    for result in report["test_results"]:
+        if not result["success"]:
+            reasons = "; ".join(f"{e['key']}: {e['comment']}" for e in result["evaluations"] if e["score"] is False)
             stdout().print(
-                f"[red]✗ {result['id']}[/] ({result['category']}) {result['query']!r} — {reasons}", highlight=False
+                f"[red]✗ {result['name']}[/] ({result['category']}) {result['query']!r} — {reasons}", highlight=False
             )
+    skipped = {e["comment"] for r in report["test_results"] for e in r["evaluations"] if e["score"] is None}
+    for comment in sorted(skipped):
+        stdout().print(f"[dim]{comment}[/]", highlight=False)
     colour = "green" if summary["failed_tests"] == 0 else "yellow"
     stdout().print(
         f"[bold {colour}]{summary['passed_tests']}/{summary['total_tests']} passed "
-        f"({summary['pass_rate']}%)[/], {summary['failed_tests']} failed, "
+        f"({summary['pass_rate'] * 100:.1f}%)[/], {summary['failed_tests']} failed, "
         f"average {summary['avg_execution_time']} s per case"
     )
 

@@ -10,6 +10,8 @@ import mochung
 from mochung.cli.common import run_or_fail, stderr
 from mochung.settings import load_settings
 
+SHUTDOWN_SECONDS = 2.0
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default MOCHUNG_HOST).")] = None,
@@ -30,7 +32,15 @@ def _serve(host: str | None, port: int | None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     application = create_app(settings)
     stderr().print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
-    web.run_app(application, host=settings.host, port=settings.port, print=None, access_log=None)
+    # SIGTERM: sockets are told to go elsewhere (on_shutdown), requests get SHUTDOWN_SECONDS to finish
+    web.run_app(
+        application,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -25,10 +25,17 @@ async def record(
     )
 
 
-async def record_evaluation_run(admin_id: uuid.UUID, dataset: str, run_id: str) -> AuditEntry:
-    """An admin started an evaluation run. The run itself lives in the web process, not in
-    the database, so the entry is the only write: it is made as the run starts."""
-    return await record(admin_id, "evaluation.run", f"dataset:{dataset}", {"runId": run_id})
+async def record_evaluation_run(
+    admin_id: uuid.UUID | None,
+    dataset: str,
+    run_id: str,
+    trigger: str = "run",
+    connection: BaseDBAsyncClient | None = None,
+) -> AuditEntry:
+    """An admin started an evaluation run (``trigger``: the run route, or the results route
+    of a dataset never run); written in the transaction that creates the run."""
+    details = {"runId": run_id} if trigger == "run" else {"runId": run_id, "trigger": trigger}
+    return await record(admin_id, "evaluation.run", f"dataset:{dataset}", details, connection)
 
 
 async def list_audit(

@@ -14,24 +14,34 @@ loop, with its own database context bound) and the admin screens (``room_history
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.models import Model
+from tortoise.queryset import UpdateQuery
 from tortoise.transactions import in_transaction
 
+from mochung.domain import audit
 from mochung.domain.errors import Forbidden, Invalid, NotFound
+from mochung.domain.guests.briefing import guest_briefing
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, Page, RunStatus, User
 
 ROOM_MAX_LENGTH = 200
+AGENT_ROOM_PREFIX = "agent:"
+_SCOPED_ROOM = re.compile(r"^[0-9a-f]{32}:")
 HISTORY_LIMIT = 50
 FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 # the rules' messages, also what the gateway answers to a payload of the wrong type
 TEXT_REQUIRED = "text must be a non-empty string"
 ROOM_RULE = f"room must be a non-empty string of at most {ROOM_MAX_LENGTH} characters"
+M = TypeVar("M", bound=Model)
 
 
 def _now() -> dt.datetime:
@@ -47,27 +57,74 @@ def check_text(text: str, max_chars: int) -> str:
 
 
 async def _users_page(user: User, wedding_id: uuid.UUID) -> Page:
-    page = await Page.get_or_none(id=wedding_id, user_id=user.id)
+    """One of the user's pages; for an admin, any page (their test room tries the agents
+    on any invitation)."""
+    owned: dict[str, Any] = {} if user.is_admin else {"user_id": user.id}  # Any: get_or_none's using_db
+    page = await Page.get_or_none(id=wedding_id, **owned)
     if page is None:
         raise NotFound("no such wedding page")
     return page
 
 
-async def join_session(user: User, room: str, wedding_id: uuid.UUID | None = None) -> ChatSession:
+def scoped_room(user_id: uuid.UUID, room: str) -> str:
+    """How ``room`` is stored for ``user_id`` when the plain name is not theirs to take:
+    the owner's id in front, so no other user can ever produce it."""
+    name = f"{user_id.hex}:{room}"
+    if len(name) > ROOM_MAX_LENGTH:
+        name = f"{user_id.hex}:#{hashlib.sha256(room.encode()).hexdigest()}"
+    return name
+
+
+def _plain_name_allowed(room: str) -> bool:
+    """Names shaped like another user's scoped room or like the agent endpoint's rooms are
+    never stored as given (so nobody can take them before their owner)."""
+    return _SCOPED_ROOM.match(room) is None and not room.startswith(AGENT_ROOM_PREFIX)
+
+
+async def _own_session(user: User, room: str) -> ChatSession | None:
+    names = [room, scoped_room(user.id, room)]
+    return await ChatSession.filter(user_id=user.id, room__in=names).order_by("created_at").first()
+
+
+async def _create_session(user: User, room: str, page: Page | None) -> ChatSession:
+    """A new session of ``user`` named ``room``: stored under the plain name while nobody
+    has it, under the user's scoped name otherwise (a concurrent first join of the same
+    user finds the row the other one made)."""
+    page_id = page.id if page else None
+    for name in ([room] if _plain_name_allowed(room) else []) + [scoped_room(user.id, room)]:
+        try:
+            return await ChatSession.create(room=name, user_id=user.id, page_id=page_id)
+        except IntegrityError:  # taken by another user, or by this user's concurrent join
+            session = await _own_session(user, room)
+            if session is not None:
+                return session
+    raise Invalid(ROOM_RULE, field="room")  # unreachable: the scoped name is this user's alone
+
+
+async def join_session(
+    user: User,
+    room: str,
+    wedding_id: uuid.UUID | None = None,
+    before_create: Callable[[], Awaitable[None]] | None = None,
+) -> ChatSession:
     """The session of ``room``, created for ``user`` on first use.
 
-    A room belongs to the user who opened it; admins may join any room (to watch).
+    Room names are resolved per user: a name another user already has gives this user a
+    session of their own (stored under :func:`scoped_room`), so no user can take or block
+    another's room. Admins may join another user's room by its stored name, to watch.
     ``wedding_id`` must name one of the user's pages; it becomes the session's page.
+    ``before_create`` runs before a session is created (the gateway's rate limit).
     """
     if not room.strip() or len(room) > ROOM_MAX_LENGTH:
         raise Invalid(ROOM_RULE, field="room")
     page = await _users_page(user, wedding_id) if wedding_id is not None else None
-    session = await ChatSession.get_or_none(room=room)
+    session = await _own_session(user, room)
+    if session is None and user.is_admin:
+        session = await ChatSession.get_or_none(room=room)  # watching someone's room
     if session is None:
-        try:
-            return await ChatSession.create(room=room, user_id=user.id, page_id=page.id if page else None)
-        except IntegrityError:  # a concurrent first join of the same room
-            session = await ChatSession.get(room=room)
+        if before_create is not None:
+            await before_create()
+        return await _create_session(user, room, page)
     if session.user_id != user.id and not user.is_admin:
         raise Forbidden("this room belongs to another user")
     if page is not None and session.user_id == user.id and session.page_id != page.id:
@@ -89,7 +146,8 @@ async def session_for_agent(session_uuid: uuid.UUID, owner: User) -> ChatSession
     session = await ChatSession.get_or_none(id=session_uuid)
     if session is None:
         try:
-            session = await ChatSession.create(id=session_uuid, room=f"agent:{session_uuid}", user_id=owner.id)
+            room = f"{AGENT_ROOM_PREFIX}{session_uuid}"
+            session = await ChatSession.create(id=session_uuid, room=room, user_id=owner.id)
         except IntegrityError:
             session = await ChatSession.get(id=session_uuid)
     return session
@@ -105,17 +163,30 @@ class AcceptedMessage:
     run: AgentRun
 
 
-async def accept_user_message(session: ChatSession | uuid.UUID, text: str) -> AcceptedMessage:
+async def accept_user_message(
+    session: ChatSession | uuid.UUID, text: str, posted_by: User | None = None
+) -> AcceptedMessage:
     """Store the user's message and its queued run together: never lost after this point.
     (The session's ``last_activity_at`` moves when the turn is answered or ends, keeping
-    this path — the one a user waits on — to two inserts.)"""
+    this path — the one a user waits on — to two inserts.) ``posted_by``: an admin or
+    service posting into the session through the agent endpoint, audited in the same
+    transaction."""
     message_uuid = uuid.uuid4()
     session_id = session.id if isinstance(session, ChatSession) else session
-    async with in_transaction():
+    async with in_transaction() as connection:
         message = await ChatMessage.create(
-            id=message_uuid, session_id=session_id, message_id=message_uuid, role="user", type="text", content=text
+            id=message_uuid,
+            session_id=session_id,
+            message_id=message_uuid,
+            role="user",
+            type="text",
+            content=text,
+            using_db=connection,
         )
-        run = await AgentRun.create(message_id=message_uuid, session_id=session_id)
+        run = await AgentRun.create(message_id=message_uuid, session_id=session_id, using_db=connection)
+        if posted_by is not None:
+            details = {"messageId": str(message_uuid), "chars": len(text)}
+            await audit.record(posted_by.id, "chat.agent_message", f"session:{session_id}", details, connection)
     return AcceptedMessage(message, run)
 
 
@@ -147,27 +218,39 @@ class LoadedTurn:
     user_message: ChatMessage
     page: Page | None
     history: list[dict[str, str]]
+    guests: dict[str, Any] | None = None  # the page's RSVP summary and latest guestbook entries
 
 
 async def load_turn(message_id: uuid.UUID, history_limit: int) -> LoadedTurn | None:
-    user_message = await ChatMessage.get_or_none(message_id=message_id, role="user", position=0)
+    """Two queries: the message with its session and page (joined), then the history; with a
+    page, two more for what the agents know of its guests (``guests.briefing``)."""
+    user_message = (
+        await ChatMessage.filter(message_id=message_id, role="user", position=0)
+        .select_related("session__page")
+        .first()
+    )
     if user_message is None:
         return None
-    session = await ChatSession.get(id=user_message.session_id)
-    page = await Page.get_or_none(id=session.page_id) if session.page_id else None
+    session = user_message.session
+    page = session.page if session.page_id else None
     earlier = (
         await ChatMessage.filter(session_id=session.id, is_hidden=False, created_at__lt=user_message.created_at)
         .order_by("-created_at", "-position")
         .limit(history_limit)
     )
     history = [message_as_context(message) for message in reversed(earlier)]
-    return LoadedTurn(session=session, user_message=user_message, page=page, history=history)
+    guests = await guest_briefing(page) if page is not None else None
+    return LoadedTurn(session=session, user_message=user_message, page=page, history=history, guests=guests)
 
 
-def wedding_context(page: Page | None) -> dict[str, Any] | None:
+def wedding_context(page: Page | None, guests: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The page as the agents read it; ``guests`` (``guests.briefing``) rides along."""
     if page is None:
         return None
-    return {"page_id": str(page.id), "title": page.title, "slug": page.slug, "componentData": page.component_data}
+    context = {"page_id": str(page.id), "title": page.title, "slug": page.slug, "componentData": page.component_data}
+    if guests is not None:
+        context["guests"] = guests
+    return context
 
 
 @dataclass(frozen=True)
@@ -178,17 +261,33 @@ class RunStart:
 
 async def start_run(message_id: uuid.UUID) -> RunStart:
     """Mark the run running (a redelivery of a running run starts it again). The turn is
-    not run when it is already finished, or when a cancel was asked for in the meantime."""
+    not run when it is already finished, or when a cancel was asked for in the meantime.
+    One statement when the turn starts (the usual case)."""
     pending = (RunStatus.QUEUED, RunStatus.RUNNING)
+    started = await _update_returning(
+        AgentRun.filter(message_id=message_id, status__in=pending, cancel_requested=False).update(
+            status=RunStatus.RUNNING, attempts=F("attempts") + 1, started_at=_now()
+        ),
+        AgentRun,
+    )
+    if started:
+        return RunStart(started[0])
     cancelled = await AgentRun.filter(message_id=message_id, status__in=pending, cancel_requested=True).update(
         status=RunStatus.CANCELLED, finished_at=_now(), error="cancelled"
     )
-    if cancelled:
-        return RunStart(await AgentRun.get(message_id=message_id), cancelled_now=True)
-    started = await AgentRun.filter(message_id=message_id, status__in=pending).update(
-        status=RunStatus.RUNNING, attempts=F("attempts") + 1, started_at=_now()
-    )
-    return RunStart(await AgentRun.get(message_id=message_id) if started else None)
+    return RunStart(await AgentRun.get(message_id=message_id), cancelled_now=True) if cancelled else RunStart(None)
+
+
+async def _update_returning(query: UpdateQuery, model: type[M]) -> list[M]:
+    """Run ``query`` (a ``filter(…).update(…)``) as one ``UPDATE … RETURNING`` statement and
+    return the rows it changed as they are now (Tortoise's update returns only a count;
+    SQLite and PostgreSQL both have RETURNING)."""
+    query._choose_db_if_not_chosen(True)
+    query._make_query()
+    builder: Any = query.query  # the dialect's builder (returning() is not on the base class)
+    sql, values = builder.returning("*").get_parameterized_sql()
+    rows = await query._db.execute_query_dict(sql, values)
+    return [model._init_from_db(**row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -211,7 +310,7 @@ async def finish_run(
         if not finished:
             return None
         stored = [
-            await ChatMessage.create(
+            ChatMessage(
                 session_id=run.session_id,
                 message_id=run.message_id,
                 role="assistant",
@@ -222,6 +321,8 @@ async def finish_run(
             )
             for position, answer in enumerate(answers)
         ]
+        if stored:
+            await ChatMessage.bulk_create(stored)  # one statement for every answer
         await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())
     return stored
 
@@ -273,3 +374,26 @@ async def answered(message_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these turns have stored answers."""
     rows = await ChatMessage.filter(message_id__in=message_ids, role="assistant").values_list("message_id", flat=True)
     return {uuid.UUID(str(value)) for value in rows}
+
+
+# -- recovery: runs whose worker is gone (see mochung.tasks.recovery) ---------------------
+PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
+MAX_ATTEMPTS = 4  # the first delivery and three more (the actor's retries, or recovery's)
+
+
+async def pending_runs(limit: int = 1000) -> list[AgentRun]:
+    """Runs not finished yet (queued or running), oldest first."""
+    return await AgentRun.filter(status__in=PENDING).order_by("created_at").limit(limit)
+
+
+async def end_orphaned_run(message_id: uuid.UUID, status: RunStatus, reason: str) -> AgentRun | None:
+    """End a queued or running run that no worker holds any more (failed, or cancelled when
+    a cancel was asked); the run when this call ended it, None when it had finished."""
+    ended = await AgentRun.filter(message_id=message_id, status__in=PENDING).update(
+        status=status, error=reason, finished_at=_now()
+    )
+    if not ended:
+        return None
+    run = await AgentRun.get(message_id=message_id)
+    await ChatSession.filter(id=run.session_id).update(last_activity_at=_now())
+    return run

@@ -12,17 +12,42 @@ agents, and the agents' tools take their arguments in these same shapes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mochung.domain import jsonlimits
 from mochung.domain.errors import Invalid
 
 
 class _Props(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+URL_RULE = "must be an http(s) URL or one of this server's file URLs (/files/…)"
+
+
+def _link(value: str) -> str:
+    """A URL a guest's browser may open or load: ``http(s)://host/…``, or a path of this
+    server's own files (``/files/…``); never ``javascript:``, ``data:`` and the like."""
+    if not value:
+        return value
+    if value.startswith("/files/"):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError(URL_RULE) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or value != value.strip():
+        raise ValueError(URL_RULE)
+    return value
+
+
+Link = Annotated[str, AfterValidator(_link)]
 
 
 class CoverProps(_Props):
@@ -31,7 +56,7 @@ class CoverProps(_Props):
     brideName: str = ""
     date: str = ""
     place: str = ""
-    mainPhoto: str = ""
+    mainPhoto: Link = ""
 
 
 class InvitationProps(_Props):
@@ -48,8 +73,14 @@ class CalendarProps(_Props):
     @field_validator("weddingDate")
     @classmethod
     def _date_shape(cls, value: str) -> str:
-        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not value:
+            return value
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError("must be YYYY-MM-DD")
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a real date (YYYY-MM-DD)") from None
         return value
 
     @field_validator("weddingTime")
@@ -69,9 +100,9 @@ class LocationProps(_Props):
     placeName: str = ""
     address: str = ""
     hall: str = ""
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lng: float | None = Field(default=None, ge=-180, le=180)
-    mapUrl: str = ""
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    mapUrl: Link = ""
     transport: list[Transport] = Field(default_factory=list)
 
 
@@ -87,7 +118,7 @@ class AccountProps(_Props):
 
 
 class GalleryProps(_Props):
-    photos: list[str] = Field(default_factory=list)
+    photos: list[Link] = Field(default_factory=list)
 
 
 class Suggestion(BaseModel):
@@ -190,6 +221,28 @@ def parse_components(component_data: Any, *, allow_chat_only: bool = False) -> l
             raise ComponentError(f"component #{number} ({error.message})", field=f"{where}.props") from None
         parsed.append({**component, "id": component.get("id") or uuid.uuid4().hex[:12], "props": props})
     return parsed
+
+
+def readable(component_data: Any) -> dict[str, Any]:
+    """A stored ``componentData`` as it can be served. Anything nested deeper than the JSON
+    depth limit (stored before there was one) is left out, so one such component never
+    makes a page, or its owner's list of pages, unreadable."""
+    if not isinstance(component_data, dict) or not component_data:
+        return {"components": []}
+    if not jsonlimits.too_deep(component_data):
+        return component_data
+    components = component_data.get("components")
+    kept = (
+        [c for c in components if not jsonlimits.too_deep(c, jsonlimits.MAX_DEPTH - 2)]
+        if isinstance(components, list)
+        else []
+    )
+    rest = {
+        key: value
+        for key, value in component_data.items()
+        if key != "components" and not jsonlimits.too_deep(value, jsonlimits.MAX_DEPTH - 1)
+    }
+    return {**rest, "components": kept}
 
 
 def chat_component(component_type: str, props: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,10 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every refusal a client can cause; ``message`` is safe to show to them."""
+    """Base of every refusal a client can cause; ``message`` is safe to show to them.
+    ``code``, when a subclass sets it, is a machine-readable name the error body carries."""
+
+    code: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -42,6 +45,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class RsvpClosed(Conflict):
+    """The page takes no RSVP now: switched off, or past its deadline (409 ``rsvp_closed``)."""
+
+    code = "rsvp_closed"
 
 
 class TooLarge(DomainError):

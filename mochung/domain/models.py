@@ -59,6 +59,8 @@ class Page(Model):
     title = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=64, unique=True)
     component_data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    # the guest features: {"rsvp": {...}, "guestbook": {...}} (see domain/guests.py)
+    settings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     markdown_path = fields.CharField(max_length=300, null=True)
     is_published = fields.BooleanField(default=True)
     is_hidden = fields.BooleanField(default=False)
@@ -238,3 +240,113 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entries"
         indexes = (Index(fields=("created_at",)),)
+
+
+class Rsvp(Model):
+    """A guest's answer (참석 의사) to a page's invitation.
+
+    The guest changes it with the edit token they got on creation; only its SHA-256 is stored.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="rsvps", on_delete=fields.CASCADE
+    )
+    page_id: uuid.UUID
+    side = fields.CharField(max_length=10)  # groom | bride
+    name = fields.CharField(max_length=40)
+    attending = fields.BooleanField()
+    party_size = fields.IntField(default=1)
+    meal = fields.CharField(max_length=10, null=True)  # yes | no | undecided
+    phone = fields.CharField(max_length=40, null=True)
+    message = fields.CharField(max_length=300, null=True)
+    edit_token_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "rsvps"
+        indexes = (Index(fields=("page_id", "created_at")),)
+
+
+class GuestbookEntry(Model):
+    """A guestbook (방명록) entry: plain text, deleted by its writer with the password."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="guestbook_entries", on_delete=fields.CASCADE
+    )
+    page_id: uuid.UUID
+    name = fields.CharField(max_length=40)
+    content = fields.CharField(max_length=500)
+    password_hash = fields.CharField(max_length=255)
+    is_hidden = fields.BooleanField(default=False)
+    hidden_reason = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "guestbook_entries"
+        indexes = (Index(fields=("page_id", "created_at")),)
+
+
+class EvaluationRun(Model):
+    """One run of an evaluation dataset (or a rerun of one case), started by an admin.
+
+    ``lock`` is the one-dataset-at-a-time lock every web process shares: a dataset run
+    holds ``"evaluation"`` there while it runs (a unique column, so a second holder cannot
+    be inserted) and gives it back (``NULL``) when it ends. ``heartbeat_at`` is refreshed
+    while it runs, so a run whose process died is noticed and released.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    dataset = fields.CharField(max_length=100)
+    status = fields.CharField(max_length=20, default="running")  # running | done | failed | cancelled
+    scope = fields.CharField(max_length=20, default="dataset")  # dataset | case (a rerun)
+    case_name = fields.CharField(max_length=200, null=True)  # the case a rerun ran
+    rerun_of: fields.ForeignKeyNullableRelation[EvaluationRun] = fields.ForeignKeyField(
+        "models.EvaluationRun", related_name="reruns", null=True, on_delete=fields.SET_NULL
+    )
+    rerun_of_id: uuid.UUID | None
+    started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="evaluation_runs", null=True, on_delete=fields.SET_NULL
+    )
+    started_by_id: uuid.UUID | None
+    lock = fields.CharField(max_length=20, null=True, unique=True)
+    owner = fields.CharField(max_length=200, null=True)  # the process running it
+    heartbeat_at = fields.DatetimeField(null=True)
+    done = fields.IntField(default=0)
+    total = fields.IntField(default=0)
+    summary: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    category_breakdown: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    judge = fields.CharField(max_length=200, null=True)  # the judge's model, when one judged
+    error = fields.TextField(null=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    duration = fields.FloatField(null=True)  # seconds
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "evaluation_runs"
+        indexes = (Index(fields=("dataset", "created_at")), Index(fields=("created_at",)))
+
+
+class EvaluationCaseResult(Model):
+    """One case of a run: its verdict, and the whole ``test_results`` entry (evaluations,
+    answer, trajectory) as the runner reported it."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    run: fields.ForeignKeyRelation[EvaluationRun] = fields.ForeignKeyField(
+        "models.EvaluationRun", related_name="cases", on_delete=fields.CASCADE
+    )
+    run_id: uuid.UUID
+    position = fields.IntField()
+    name = fields.CharField(max_length=200)
+    category = fields.CharField(max_length=100)
+    success = fields.BooleanField()
+    execution_time = fields.FloatField()
+    result: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "evaluation_case_results"
+        unique_together = (("run_id", "position"),)

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from mochung.domain import audit
+from mochung.domain import audit, pages
 from mochung.domain.errors import Invalid, NotFound
 from mochung.domain.listing import Slice, paginate
 from mochung.domain.models import (
@@ -21,6 +21,7 @@ from mochung.domain.models import (
     Page,
     User,
 )
+from mochung.domain.ports import FileStorage
 
 PAGE_STATUSES = ("published", "draft", "hidden", "all")
 MAX_REASON = 500
@@ -54,24 +55,27 @@ async def _page_for_update(page_id: uuid.UUID, connection: Any) -> Page:
     return page
 
 
-async def hide_page(admin: User, page_id: uuid.UUID, reason: str) -> Page:
-    """A hidden page's public link answers 404 until it is unhidden; the owner keeps it."""
+async def hide_page(admin: User, page_id: uuid.UUID, reason: str, storage: FileStorage) -> Page:
+    """A hidden page's public link and Markdown snapshot answer 404 until it is unhidden;
+    the owner keeps it."""
     reason = _reason(reason)
     async with in_transaction() as connection:
         page = await _page_for_update(page_id, connection)
         page.is_hidden, page.hidden_reason = True, reason
         await page.save(using_db=connection, update_fields=["is_hidden", "hidden_reason"])
+        await pages.sync_snapshot(page, storage)
         await audit.record(admin.id, "page.hide", f"page:{page.id}", {"slug": page.slug, "reason": reason}, connection)
     return await Page.get(id=page_id).select_related("user")
 
 
-async def unhide_page(admin: User, page_id: uuid.UUID) -> Page:
+async def unhide_page(admin: User, page_id: uuid.UUID, storage: FileStorage) -> Page:
     async with in_transaction() as connection:
         page = await _page_for_update(page_id, connection)
         if page.is_hidden:
             previous = page.hidden_reason
             page.is_hidden, page.hidden_reason = False, None
             await page.save(using_db=connection, update_fields=["is_hidden", "hidden_reason"])
+            await pages.sync_snapshot(page, storage)
             details = {"slug": page.slug, "previousReason": previous}
             await audit.record(admin.id, "page.unhide", f"page:{page.id}", details, connection)
     return await Page.get(id=page_id).select_related("user")

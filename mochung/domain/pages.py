@@ -128,6 +128,19 @@ async def _store_snapshot(page: Page, storage: FileStorage) -> None:
         raise DependencyDown("file storage is unavailable; try again") from error
 
 
+async def sync_snapshot(page: Page, storage: FileStorage) -> None:
+    """The snapshot exists only while the page is public: written for a published, visible
+    page; removed when it is unpublished or hidden (its ``markdownUrl`` then answers 404),
+    and written again when it is republished or unhidden."""
+    if page.is_published and not page.is_hidden:
+        await _store_snapshot(page, storage)
+        return
+    try:
+        await storage.delete(page.markdown_path or snapshot_key(page))
+    except StorageError as error:
+        raise DependencyDown("file storage is unavailable; try again") from error
+
+
 async def _slug_taken(slug: str, except_page: uuid.UUID | None = None) -> bool:
     query = Page.filter(slug=slug)
     if except_page is not None:
@@ -228,7 +241,7 @@ async def update_page(page_id: str, user: User, changes: PageChanges, storage: F
             # where select_for_update does nothing.
             await Page.filter(id=page.id).using_db(connection).update(version=F("version") + 1)
             await page.refresh_from_db(fields=["version", "updated_at"], using_db=connection)
-            await _store_snapshot(page, storage)
+            await sync_snapshot(page, storage)
     except IntegrityError as error:
         raise Conflict(f"slug {slug!r} is already taken") from error
     return page

@@ -271,10 +271,12 @@ async def _sync_refunds(provider: PaymentProvider, payment: Payment) -> Verifica
 
 async def payment_for_webhook(event: WebhookEvent) -> tuple[Payment, str] | None:
     """Our payment a webhook is about and the id to fetch it with; None when it is not ours."""
-    if event.merchant_uid is not None:  # V1: imp_uid to fetch, merchant_uid to find
-        payment = await Payment.filter(merchant_uid=event.merchant_uid).first()
-    else:  # V2: the paymentId is our merchant uid
-        payment = await Payment.filter(merchant_uid=event.payment_id).first()
+    merchant_uid = event.merchant_uid if event.merchant_uid is not None else event.payment_id
+    column = Payment._meta.fields_map["merchant_uid"]
+    if len(merchant_uid) > column.max_length:  # type: ignore[attr-defined]  # a CharField; the base Field has no max_length
+        return None  # longer than any merchant uid: not ours
+    # V1: imp_uid to fetch, merchant_uid to find; V2: the paymentId is our merchant uid
+    payment = await Payment.filter(merchant_uid=merchant_uid).first()
     return (payment, event.payment_id) if payment is not None else None
 
 

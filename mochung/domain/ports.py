@@ -233,6 +233,16 @@ class TurnStore(Protocol):
 
     async def cancel_requested(self, message_id: str) -> bool: ...
 
+    # Leases: a worker holds a lease on each turn it runs (renewed while it runs), so a run
+    # whose worker died is told apart from one in progress (``held_among``).
+    async def claim(self, message_id: str, owner: str, ttl_seconds: float) -> bool: ...
+
+    async def renew(self, message_ids: list[str], owner: str, ttl_seconds: float) -> None: ...
+
+    async def release(self, message_id: str, owner: str) -> None: ...
+
+    async def held_among(self, message_ids: list[str]) -> set[str]: ...
+
 
 # --- place search ---------------------------------------------------------------------------
 

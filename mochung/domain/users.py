@@ -82,9 +82,15 @@ async def user_for_token(token: str, key: str) -> User:
     return user
 
 
-async def still_active(user_id: uuid.UUID) -> bool:
-    """Whether the account may still act (checked on long-lived connections, per event)."""
-    return await User.filter(id=user_id, is_active=True).exists()
+async def active_user(user_id: uuid.UUID) -> User | None:
+    """The account as it is now, if it may still act (long-lived connections re-read it
+    on each event, so a deactivation or a demotion takes effect at once)."""
+    return await User.get_or_none(id=user_id, is_active=True)
+
+
+async def accounts(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """These accounts as they are now (missing: deleted)."""
+    return {user.id: user for user in await User.filter(id__in=list(user_ids))} if user_ids else {}
 
 
 async def create_admin(email: str, password: str, name: str | None = None) -> tuple[User, bool]:

@@ -7,7 +7,7 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import users
-from mochung.domain.errors import RateLimited
+from mochung.domain.errors import RateLimited, Unauthenticated
 from mochung.domain.models import User
 from mochung.domain.security import issue_token
 from mochung.server import keys
@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 
 
 class RegisterBody(WireModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, json_schema_extra={"format": "email"})
     password: str = Field(min_length=8, max_length=256)
     name: str | None = Field(default=None, max_length=100)
     invitation_code: str | None = Field(default=None, max_length=64)
@@ -62,6 +62,25 @@ def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+async def limit_login(request: web.Request, email: str) -> None:
+    """Brute force is bounded per email from one IP (``login_max_attempts`` per window), and
+    more slowly per email from anywhere (``login_email_max_attempts`` per email window), so
+    a stranger's wrong passwords from their IP never lock the owner out of theirs; the per
+    IP bound is wide, since many people may share one IP."""
+    settings = request.app[keys.SETTINGS]
+    ip, email = client_ip(request), email.strip().lower()
+    window = settings.login_window_seconds
+    await limit(request, f"login:ip:{ip}", settings.login_ip_max_attempts, window, "login attempts")
+    await limit(request, f"login:email-ip:{email}:{ip}", settings.login_max_attempts, window, "login attempts")
+    await limit(
+        request,
+        f"login:email:{email}",
+        settings.login_email_max_attempts,
+        settings.login_email_window_seconds,
+        "login attempts",
+    )
+
+
 @routes.post("/api/auth/register")
 @endpoint(
     summary="Create an account",
@@ -69,10 +88,11 @@ def client_ip(request: web.Request) -> str:
     body=RegisterBody,
     response=RegisteredUser,
     status=201,
-    errors=(400, 409),
+    errors=(400, 409, 429),
 )
 async def register(request: web.Request, body: RegisterBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
+    await limit(request, f"register:ip:{client_ip(request)}", settings.registrations_per_hour, 3600, "registrations")
     user = await users.register(
         body.email,
         body.password,
@@ -93,16 +113,17 @@ async def register(request: web.Request, body: RegisterBody) -> web.Response:
 )
 async def login(request: web.Request, body: LoginBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    window = settings.login_window_seconds
-    await limit(request, f"login:ip:{client_ip(request)}", settings.login_max_attempts * 5, window, "login attempts")
-    await limit(
-        request,
-        f"login:email:{body.email.strip().lower()}",
-        settings.login_max_attempts,
-        window,
-        "login attempts",
-    )
-    user = await users.authenticate(body.email, body.password)
+    failures = request.app[keys.METRICS].login_failures
+    try:
+        await limit_login(request, body.email)
+    except RateLimited:
+        failures.labels(reason="rate_limited").inc()
+        raise
+    try:
+        user = await users.authenticate(body.email, body.password)
+    except Unauthenticated:
+        failures.labels(reason="bad_credentials").inc()
+        raise
     token = issue_token(user.id, user.email, request.app[keys.JWT_KEY], settings.jwt_expires_seconds)
     return respond(LoginResult(access_token=token, user=UserSummary(**_summary(user))))
 

@@ -25,6 +25,7 @@ routes = web.RouteTableDef()
 CHUNK_BYTES = 64 * 1024
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_SLACK = 16 * 1024
+TEMP_GRACE_SECONDS = 3600.0  # distributed: a .tmp file this old belongs to no live upload
 
 
 class UploadedFile(WireModel):
@@ -38,7 +39,14 @@ class UploadedFile(WireModel):
 
 async def storage_context(app: web.Application) -> AsyncIterator[None]:
     """Open the configured storage for the app's lifetime and register its health check."""
-    async with open_storage(app[keys.SETTINGS]) as storage:
+    settings = app[keys.SETTINGS]
+    async with open_storage(settings) as storage:
+        if isinstance(storage, LocalFileStorage):
+            # Uploads cut short by a crash leave their half-written file in .tmp/. An embedded
+            # server is the only writer of its folder; processes sharing one keep the recent.
+            removed = await storage.sweep_temp(TEMP_GRACE_SECONDS if settings.distributed else 0.0)
+            if removed:
+                log.info("removed %d half-written upload(s) from the file storage", removed)
         app[keys.STORAGE] = storage
         app[keys.HEALTH_CHECKS]["storage"] = storage.check
         yield

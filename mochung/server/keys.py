@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import socketio
@@ -12,11 +13,13 @@ from tortoise.context import TortoiseContext
 
 from mochung.agents.evaluation.runs import Evaluations
 from mochung.domain.ports import FileStorage, RateLimiter
+from mochung.metrics import Metrics
 from mochung.server.chat.handoff import ChatServices
 from mochung.server.chat.relay import Relay
 from mochung.server.payments.provider import Payments
 from mochung.server.public_pages import PublicPageCache
 from mochung.settings import Settings
+from mochung.tasks.processes import ProcessRegistry
 from mochung.tasks.worker import RuntimeFactory
 
 # A health check answers a short status word ("ok", "embedded", "sandbox", …) or raises.
@@ -25,10 +28,11 @@ HealthCheck = Callable[[], Awaitable[str]]
 SETTINGS = web.AppKey("settings", Settings)
 JWT_KEY = web.AppKey("jwt_key", str)
 DATABASE = web.AppKey("database", TortoiseContext)
-REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
+# a type that is not a class (a union, a Callable) goes in the brackets: AppKey[T]("name")
+REDIS = web.AppKey[Redis | None]("redis")
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)  # type: ignore[type-abstract]
-STORAGE = web.AppKey("storage", FileStorage)  # type: ignore[type-abstract]  # local folder or S3 (issue 3)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+STORAGE = web.AppKey("storage", FileStorage)  # local folder or S3 (issue 3)
 PUBLIC_PAGES = web.AppKey("public_pages", PublicPageCache)  # GET /api/page/public/:slug micro-cache
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 EVALUATIONS = web.AppKey("evaluations", Evaluations)
@@ -36,7 +40,11 @@ EVALUATIONS = web.AppKey("evaluations", Evaluations)
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 CHAT = web.AppKey("chat", ChatServices)
 LIVE_SOCKETS = web.AppKey("live_sockets", Relay)  # .live_sockets(session_id), .total(), .per_room() (this process)
-QUEUE_DEPTH = web.AppKey("queue_depth", Callable[[], Awaitable[int]])  # await app[QUEUE_DEPTH]() → chat turns queued
-AGENT_RUNTIME_FACTORY = web.AppKey("agent_runtime_factory", RuntimeFactory)  # optional; embedded worker only
+QUEUE_DEPTH = web.AppKey[Callable[[], Awaitable[int]]]("queue_depth")  # await app[QUEUE_DEPTH]() → chat turns queued
+AGENT_RUNTIME_FACTORY = web.AppKey[RuntimeFactory]("agent_runtime_factory")  # optional; embedded worker only
 PAYMENTS = web.AppKey("payments", Payments)  # the PortOne gateway or the embedded sandbox
-OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict)
+OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict[str, Any])
+METRICS = web.AppKey("metrics", Metrics)  # this process's Prometheus registry (created by create_app)
+PROCESSES = web.AppKey("processes", ProcessRegistry)  # every web and worker process, as they report
+# each fixed path of the router and its methods (``http.middlewares``: an exact 405 and Allow)
+PLAIN_PATHS = web.AppKey("plain_paths", dict[str, frozenset[str]])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 import time
 import uuid
 from typing import Any
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic.config import JsonDict
 
 from mochung.domain import pages
-from mochung.domain.components import ComponentData, parse_components
+from mochung.domain.components import ComponentData, parse_components, readable
+from mochung.domain.guests import settings as guest_settings
+from mochung.domain.guests.wedding import SEOUL, wedding_facts
 from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
@@ -26,17 +31,63 @@ KOREA_OFFSET_SECONDS = 9 * 3600  # view days are Korean days (no DST there)
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
+class RsvpSettings(WireModel):
+    enabled: bool = False
+    deadline: UtcDatetime | None = Field(
+        default=None,
+        description="answers are refused from this instant on; a date alone (YYYY-MM-DD) means the end "
+        "of that day in Korea",
+    )
+    ask_meal: bool = False
+    max_party_size: int = Field(
+        default=guest_settings.DEFAULT_MAX_PARTY_SIZE, ge=1, le=guest_settings.MAX_PARTY_SIZE_LIMIT
+    )
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _date_means_end_of_day(cls, value: object) -> object:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                return value  # pydantic names the problem
+            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SEOUL)
+        return value
+
+
+class GuestbookSettings(WireModel):
+    enabled: bool = False
+
+
+class PageSettings(WireModel):
+    """The guest features (PROTOCOL.md "Guests"); an update replaces the sections it names."""
+
+    rsvp: RsvpSettings | None = None
+    guestbook: GuestbookSettings | None = None
+
+
+class PageSettingsOut(WireModel):
+    rsvp: RsvpSettings
+    guestbook: GuestbookSettings
+
+
+# What ``pages.check_slug`` accepts: [a-z0-9-]{3,64} once trimmed and lowercased.
+_SLUG_SCHEMA: JsonDict = {"pattern": r"^\s*[A-Za-z0-9-]{3,64}\s*$"}
+
+
 class PublishBody(WireModel):
     title: str = Field(min_length=1, max_length=200)
-    slug: str | None = Field(default=None, max_length=64)
+    slug: str | None = Field(default=None, max_length=64, json_schema_extra=_SLUG_SCHEMA)
     component_data: ComponentData = Field(default_factory=ComponentData)
+    settings: PageSettings | None = None
 
 
 class UpdateBody(WireModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    slug: str | None = Field(default=None, max_length=64)
+    slug: str | None = Field(default=None, max_length=64, json_schema_extra=_SLUG_SCHEMA)
     component_data: ComponentData | None = None
     is_published: bool | None = None
+    settings: PageSettings | None = None
 
 
 class PageResponse(WireModel):
@@ -51,8 +102,62 @@ class PageResponse(WireModel):
     version: int
     view_count: int
     plan: str | None = Field(default=None, description="the plan paid for this page (PortOne), if any")
+    settings: PageSettingsOut
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+
+class Directions(WireModel):
+    """Links that open directions to the venue: app schemes, and web pages as fallbacks."""
+
+    kakao: str
+    kakao_web: str
+    naver: str
+    naver_web: str
+    tmap: str
+
+
+class PublicPageResponse(PageResponse):
+    directions: Directions | None = Field(description="map-app links to the Location; null without a place")
+
+
+def _settings_out(stored: object) -> PageSettingsOut:
+    current = guest_settings.read_settings(stored)
+    rsvp = current.rsvp
+    return PageSettingsOut(
+        rsvp=RsvpSettings(
+            enabled=rsvp.enabled, deadline=rsvp.deadline, ask_meal=rsvp.ask_meal, max_party_size=rsvp.max_party_size
+        ),
+        guestbook=GuestbookSettings(enabled=current.guestbook.enabled),
+    )
+
+
+def _settings_in(body: PageSettings | None, stored: object) -> dict[str, Any] | None:
+    """The stored settings after ``body`` (None: nothing to change)."""
+    if body is None:
+        return None
+    rsvp = (
+        guest_settings.check_rsvp(
+            body.rsvp.enabled, body.rsvp.deadline, body.rsvp.ask_meal, body.rsvp.max_party_size
+        )
+        if body.rsvp is not None
+        else None
+    )
+    guestbook = guest_settings.GuestbookSettings(enabled=body.guestbook.enabled) if body.guestbook else None
+    return guest_settings.read_settings(stored).merged(rsvp, guestbook).stored()
+
+
+def _directions(page: Page) -> Directions | None:
+    links = wedding_facts(page.component_data).directions()
+    if links is None:
+        return None
+    return Directions(
+        kakao=links["kakao_app"],
+        kakao_web=links["kakao_web"],
+        naver=links["naver"],
+        naver_web=links["naver_web"],
+        tmap=links["tmap"],
+    )
 
 
 def _component_data(data: ComponentData) -> dict[str, Any]:
@@ -69,16 +174,17 @@ def _component_data(data: ComponentData) -> dict[str, Any]:
 async def _response(page: Page, storage: FileStorage) -> PageResponse:
     return PageResponse(
         id=str(page.id),
-        user_id=str(page.user_id),  # type: ignore[attr-defined]
+        user_id=str(page.user_id),
         title=page.title,
         slug=page.slug,
         markdown_path=page.markdown_path,
         markdown_url=await storage.url(page.markdown_path) if page.markdown_path else None,
-        component_data=page.component_data or {"components": []},
+        component_data=readable(page.component_data),
         is_published=page.is_published,
         version=page.version,
         view_count=page.view_count,
         plan=page.plan,
+        settings=_settings_out(page.settings),
         created_at=page.created_at,
         updated_at=page.updated_at,
     )
@@ -98,7 +204,8 @@ async def publish(request: web.Request, caller: User, body: PublishBody) -> web.
     title = pages.check_title(body.title)
     slug = pages.check_slug(body.slug) if body.slug is not None else None
     storage = request.app[keys.STORAGE]
-    page = await pages.publish_page(caller, title, slug, _component_data(body.component_data), storage)
+    settings = _settings_in(body.settings, {})
+    page = await pages.publish_page(caller, title, slug, _component_data(body.component_data), storage, settings)
     return respond(await _response(page, storage), status=201)
 
 
@@ -109,14 +216,20 @@ async def my_pages(request: web.Request, caller: User) -> web.Response:
     return respond([await _response(page, storage) for page in await pages.pages_of(caller)])
 
 
+def _anonymous_visitor(request: web.Request) -> str:
+    seen_as = f"{request.remote or ''}\n{request.headers.get('User-Agent', '')}".encode()
+    return hmac.new(request.app[keys.JWT_KEY].encode(), seen_as, hashlib.sha256).hexdigest()[:32]
+
+
 @routes.get("/api/page/public/{slug}")
 @endpoint(
     summary="A published page, as guests see it; counts one view per visitor per day",
     tag="pages",
-    response=PageResponse,
+    response=PublicPageResponse,
     errors=(404,),
     extra={
-        "description": f"The visitor is recognised by the `{VISITOR_COOKIE}` cookie, set on the first visit. "
+        "description": f"The visitor is recognised by the `{VISITOR_COOKIE}` cookie, set on the first visit "
+        "(without it, by a keyed hash of IP address and User-Agent). "
         "Served from a 2-second per-process cache, so a change can take that long to show."
     },
 )
@@ -126,7 +239,9 @@ async def public(request: web.Request) -> web.Response:
 
     async def load() -> dict[str, Any]:
         page = await pages.public_page(slug)
-        return (await _response(page, request.app[keys.STORAGE])).model_dump(mode="json", by_alias=True)
+        response = await _response(page, request.app[keys.STORAGE])
+        public = PublicPageResponse(**dict(response), directions=_directions(page))
+        return public.model_dump(mode="json", by_alias=True)
 
     cached = await cache.page_or_load(slug, load)
     # Read straight from the header: the generic cookie parser is a good share of this
@@ -135,7 +250,9 @@ async def public(request: web.Request) -> web.Response:
     visitor = found.group(1) if found else ""
     new_visitor = not visitor
     if new_visitor:
-        visitor = uuid.uuid4().hex
+        # No cookie: the visitor is who they appear to be (IP + User-Agent, hashed with the
+        # server's key), so cookieless requests count once per day, not once each.
+        visitor = _anonymous_visitor(request)
     day_number = int((time.time() + KOREA_OFFSET_SECONDS) // 86400)  # cheaper than building a date
     view = (cached.page_id, visitor, day_number)
     if not cache.counted(view):
@@ -184,6 +301,7 @@ async def update(request: web.Request, caller: User, path_id: uuid.UUID, found: 
         slug=pages.check_slug(body.slug) if body.slug is not None else None,
         component_data=_component_data(body.component_data) if body.component_data is not None else None,
         is_published=body.is_published,
+        settings=_settings_in(body.settings, found.settings),
     )
     storage = request.app[keys.STORAGE]
     page = await pages.update_page(str(path_id), caller, changes, storage)

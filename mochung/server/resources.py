@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,6 +13,7 @@ from redis.asyncio import Redis
 from mochung.adapters.database import close_database, open_database
 from mochung.adapters.ratelimit import make_rate_limiter
 from mochung.server import keys
+from mochung.tasks.processes import MemoryProcessRegistry, ProcessReport, RedisProcessRegistry, Reporter, describe
 
 log = logging.getLogger("mochung.server")
 
@@ -48,6 +50,27 @@ async def redis(app: web.Application) -> AsyncIterator[None]:
     yield
     if client is not None:
         await client.aclose()
+
+
+async def processes(app: web.Application) -> AsyncIterator[None]:
+    """The registry of running processes (Redis, or in-process when embedded), and this web
+    process reporting itself to it (the admin System screen)."""
+    settings = app[keys.SETTINGS]
+    client = app[keys.REDIS]
+    registry = (
+        RedisProcessRegistry(client, settings.broker_namespace) if client is not None else MemoryProcessRegistry()
+    )
+    app[keys.PROCESSES] = registry
+    started_at = time.time()
+
+    def snapshot() -> ProcessReport:
+        relay = app.get(keys.LIVE_SOCKETS)
+        return describe("web", settings.mode, started_at, sockets=relay.total() if relay is not None else 0)
+
+    reporter = Reporter(registry, snapshot)
+    await reporter.start()
+    yield
+    await reporter.stop()
 
 
 async def http_session(app: web.Application) -> AsyncIterator[None]:

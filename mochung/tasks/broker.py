@@ -41,7 +41,7 @@ def make_broker(settings: Settings, extra_middleware: list[Middleware] | None = 
     middleware.append(TurnLoop())
     middleware.extend(extra_middleware or [])
     if settings.redis_url:
-        return RedisBroker(  # type: ignore[no-untyped-call]
+        return RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq's RedisBroker.__init__ has no annotations
             url=settings.redis_url,
             namespace=settings.broker_namespace,
             heartbeat_timeout=settings.broker_heartbeat_timeout_ms,

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dramatiq
 
@@ -42,10 +43,16 @@ from mochung.domain.ports import Publisher, TurnStore
 from mochung.tasks.broker import CHAT_QUEUE
 
 if TYPE_CHECKING:  # worker.py builds the resources and imports this module
+    from mochung.agents import AgentTurn
+    from mochung.agents.usage import TurnUsage
     from mochung.tasks.worker import ChatWorkerResources
 
 log = logging.getLogger("mochung.worker")
 CANCEL_POLL_SECONDS = 0.2
+# A worker holds a lease on each turn it runs, renewed while it runs: recovery
+# (``mochung.tasks.recovery``) takes a run whose lease lapsed for one whose worker is gone.
+LEASE_SECONDS = 10.0
+LEASE_RENEW_SECONDS = 2.0
 GAVE_UP = "the assistant could not answer this message; please try again"
 STOP_GRACE_SECONDS = 5.0
 ACTOR_OPTIONS: dict[str, Any] = {
@@ -69,7 +76,7 @@ def declare_actors(broker: dramatiq.Broker, resources: ChatWorkerResources | Non
     async def process_chat_message(message_id: str) -> None:
         if resources is None or resources.database is None:
             raise RuntimeError("this process only enqueues chat messages; run `mochung worker`")
-        with bound(resources.database):
+        with bound(resources.database), resources.turn_in_flight():
             try:
                 await run_turn(resources, uuid.UUID(message_id))
             except Exception:
@@ -98,7 +105,9 @@ async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id
             return
         assert resources.publisher is not None
         publish = _publisher(resources.publisher, str(run.session_id), str(message_id))
-        await _end(run, RunStatus.FAILED, "agent_error", GAVE_UP, [], {}, publish, TurnOutcome())
+        outcome = TurnOutcome()
+        await _end(run, RunStatus.FAILED, "agent_error", GAVE_UP, [], {}, publish, outcome)
+        record_turn(resources, run, RunStatus.FAILED, outcome, None)
     except Exception:
         log.exception("could not end turn %s after its last attempt", message_id)
 
@@ -122,9 +131,84 @@ class TurnOutcome:
     answers: list[chat.Answer] = field(default_factory=list)
     error: str | None = None
     seq: int = 0
+    started_at: float = field(default_factory=time.time)  # epoch seconds: when this attempt began
+    first_chunk_at: float | None = None
+
+
+def _epoch(value: dt.datetime | None) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def record_turn(
+    resources: ChatWorkerResources, run: AgentRun, status: RunStatus, outcome: TurnOutcome, agent_turn: AgentTurn | None
+) -> None:
+    """Count a finished turn (metrics) and write its one log line, from the same numbers:
+    latencies from the moment the message was accepted (the run was queued)."""
+    ended = time.time()
+    accepted = _epoch(run.created_at) or outcome.started_at
+    usage: TurnUsage | None = getattr(agent_turn, "usage", None)
+    calls = usage.calls if usage is not None else []
+    tools = usage.tools if usage is not None else []
+    first_chunk = outcome.first_chunk_at - accepted if outcome.first_chunk_at is not None else None
+    metrics, model = resources.metrics, resources.settings.llm
+    metrics.chat_turns.labels(status=status.value).inc()
+    metrics.chat_queue_wait.observe(max(0.0, outcome.started_at - accepted))
+    metrics.chat_answer.observe(max(0.0, ended - accepted))
+    if first_chunk is not None:
+        metrics.chat_first_chunk.observe(max(0.0, first_chunk))
+    for tool in tools:
+        metrics.chat_tool_calls.labels(tool=tool).inc()
+    for call in calls:
+        metrics.model_calls.labels(model=model, outcome="ok" if call.ok else "error").inc()
+        metrics.model_call_duration.labels(model=model).observe(call.seconds)
+        if call.input_tokens is not None:
+            metrics.model_tokens.labels(model=model, direction="input").inc(call.input_tokens)
+        if call.output_tokens is not None:
+            metrics.model_tokens.labels(model=model, direction="output").inc(call.output_tokens)
+    reported = [call for call in calls if call.input_tokens is not None]
+    log.info(
+        "chat turn %s %s",
+        run.message_id,
+        status.value,
+        extra={
+            "event": "chat_turn",
+            "message_id": str(run.message_id),
+            "session_id": str(run.session_id),
+            "status": status.value,
+            "attempt": run.attempts,
+            "queue_ms": _ms(max(0.0, outcome.started_at - accepted)),
+            "first_chunk_ms": _ms(first_chunk),
+            "total_ms": _ms(ended - accepted),
+            "turn_ms": _ms(ended - outcome.started_at),
+            "chunks": outcome.seq,
+            "tools": tools,
+            "model_calls": len(calls),
+            "model_errors": sum(1 for call in calls if not call.ok),
+            "input_tokens": sum(call.input_tokens or 0 for call in reported) if reported else None,
+            "output_tokens": sum(call.output_tokens or 0 for call in reported) if reported else None,
+        },
+    )
 
 
 async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> None:
+    assert resources.turns is not None and resources.cancels is not None
+    leases = resources.cancels
+    if not await leases.hold(str(message_id)):
+        log.info("turn %s is being run by another worker; leaving it to that one", message_id)
+        return
+    try:
+        await _run_held_turn(resources, message_id)
+    finally:
+        await leases.drop(str(message_id))
+
+
+async def _run_held_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> None:
     assert resources.publisher is not None and resources.turns is not None
     start = await chat.start_run(message_id)
     run = start.run
@@ -133,24 +217,27 @@ async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> Non
         return
     session_id = str(run.session_id)
     publish = _publisher(resources.publisher, session_id, str(message_id))
+    outcome = TurnOutcome()
     if start.cancelled_now:
         await publish("error", 0, content="cancelled", details="the turn was cancelled")
+        record_turn(resources, run, RunStatus.CANCELLED, outcome, None)
         return
     turn = await chat.load_turn(message_id, resources.settings.chat_history_limit)
     if turn is None:  # the user's message was deleted meanwhile
         await chat.end_run(run, RunStatus.FAILED, "the message no longer exists", [], {})
+        record_turn(resources, run, RunStatus.FAILED, outcome, None)
         return
     from mochung.agents import TurnInput  # loaded with the runtime, in the worker only
 
+    assert resources.runtime is not None
     agent_turn = resources.runtime.turn(
         TurnInput(
             text=turn.user_message.content or "",
             history=turn.history,
-            wedding=_plain(chat.wedding_context(turn.page)),
+            wedding=_plain(chat.wedding_context(turn.page, turn.guests)),
         )
     )
     already_stored = await resources.turns.last_seq(str(message_id)) if run.attempts > 1 else 0
-    outcome = TurnOutcome()
     started = time.monotonic()
     assert resources.cancels is not None
     cancelled = await _stream(
@@ -162,16 +249,24 @@ async def run_turn(resources: ChatWorkerResources, message_id: uuid.UUID) -> Non
         "turn_ms": round((time.monotonic() - started) * 1000),
     }
     if cancelled:
-        await _end(
-            run, RunStatus.CANCELLED, "cancelled", "the turn was cancelled", trajectory, timings, publish, outcome
-        )
+        status = RunStatus.CANCELLED
+        await _end(run, status, "cancelled", "the turn was cancelled", trajectory, timings, publish, outcome)
     elif outcome.error is not None:
-        await _end(run, RunStatus.FAILED, "agent_error", outcome.error, trajectory, timings, publish, outcome)
+        status = RunStatus.FAILED
+        await _end(run, status, "agent_error", outcome.error, trajectory, timings, publish, outcome)
     else:
+        status = RunStatus.DONE
         await _finish(run, outcome, trajectory, timings, publish)
+    record_turn(resources, run, status, outcome, agent_turn)
 
 
-def _publisher(publisher: Publisher, session_id: str, message_id: str) -> Any:
+class Publish(Protocol):
+    """Publishes one event of a turn to its session's channel."""
+
+    async def __call__(self, kind: str, seq: int, **fields: Any) -> None: ...
+
+
+def _publisher(publisher: Publisher, session_id: str, message_id: str) -> Publish:
     channel = channel_for(session_id)
 
     async def publish(kind: str, seq: int, **fields: Any) -> None:
@@ -185,17 +280,45 @@ class CancelWatcher:
     (``TurnStore.cancelled_among`` when the store has it) instead of one call per turn.
     Lives on the worker's loop; polls only while some turn is watched."""
 
-    def __init__(self, turns: TurnStore, interval: float = CANCEL_POLL_SECONDS) -> None:
+    def __init__(self, turns: TurnStore, interval: float = CANCEL_POLL_SECONDS, owner: str | None = None) -> None:
         self._turns = turns
         self._interval = interval
         self._watched: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        # the leases of the turns this process runs (see LEASE_SECONDS), renewed by the poll
+        self.owner = owner or f"worker-{uuid.uuid4().hex}"
+        self._held: set[str] = set()
+        self._renewed_at = 0.0
+
+    async def hold(self, message_id: str) -> bool:
+        """Take the lease of a turn; False when another live worker holds it."""
+        if not await self._turns.claim(message_id, self.owner, LEASE_SECONDS):
+            return False
+        self._held.add(message_id)
+        self._ensure_polling()
+        return True
+
+    async def drop(self, message_id: str) -> None:
+        self._held.discard(message_id)
+        try:
+            await self._turns.release(message_id, self.owner)
+        except Exception as error:  # it lapses by itself
+            log.warning("cannot release the lease of turn %s: %s", message_id, type(error).__name__)
+
+    def _ensure_polling(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll(), name="mochung-cancel-watcher")
+
+    async def _renew(self) -> None:
+        now = time.monotonic()
+        if self._held and now - self._renewed_at >= LEASE_RENEW_SECONDS:
+            self._renewed_at = now
+            await self._turns.renew(list(self._held), self.owner, LEASE_SECONDS)
 
     def watch(self, message_id: str) -> asyncio.Event:
         """An event set when ``message_id`` is asked to stop; :meth:`unwatch` it after."""
         event = self._watched.setdefault(message_id, asyncio.Event())
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._poll(), name="mochung-cancel-watcher")
+        self._ensure_polling()
         return event
 
     def unwatch(self, message_id: str) -> None:
@@ -209,8 +332,9 @@ class CancelWatcher:
         return {message_id for message_id, flag in zip(message_ids, flags, strict=True) if flag}
 
     async def _poll(self) -> None:
-        while self._watched:
+        while self._watched or self._held:
             try:
+                await self._renew()
                 for message_id in await self._cancelled(list(self._watched)):
                     event = self._watched.get(message_id)
                     if event is not None:
@@ -227,11 +351,11 @@ class CancelWatcher:
 
 
 async def _stream(
-    agent_turn: Any,
+    agent_turn: AgentTurn,
     turns: TurnStore,
     cancels: CancelWatcher,
     message_id: str,
-    publish: Any,
+    publish: Publish,
     outcome: TurnOutcome,
     already_stored: int,
 ) -> bool:
@@ -242,6 +366,8 @@ async def _stream(
             async for event in agent_turn.events():
                 if event.type == "chunk" and event.content:
                     outcome.seq += 1
+                    if outcome.first_chunk_at is None:
+                        outcome.first_chunk_at = time.time()
                     if outcome.seq > already_stored:
                         await turns.append(message_id, outcome.seq, event.content)
                     # Published again on a retry too: the relay drops, per socket, any seq
@@ -285,7 +411,7 @@ async def _end(
     details: str,
     trajectory: list[Any],
     timings: dict[str, Any],
-    publish: Any,
+    publish: Publish,
     outcome: TurnOutcome,
 ) -> None:
     if await chat.end_run(run, status, details, trajectory, timings):
@@ -294,7 +420,7 @@ async def _end(
 
 
 async def _finish(
-    run: AgentRun, outcome: TurnOutcome, trajectory: list[Any], timings: dict[str, Any], publish: Any
+    run: AgentRun, outcome: TurnOutcome, trajectory: list[Any], timings: dict[str, Any], publish: Publish
 ) -> None:
     stored = await chat.finish_run(run, outcome.answers, trajectory, timings)
     if stored is None:

@@ -20,18 +20,20 @@ the in-memory bus hub and turn store are *shared* objects, handed in by the web 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import dramatiq
+from aiohttp import web
 from dramatiq import Worker
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
@@ -43,9 +45,15 @@ from mochung.adapters.bus import MemoryHub, RedisPublisher
 from mochung.adapters.database import close_database, open_database
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
 from mochung.domain.ports import Publisher, TurnStore
+from mochung.metrics import Metrics, create_metrics
 from mochung.settings import Settings
-from mochung.tasks.broker import CHAT_QUEUE, make_broker
+from mochung.tasks.broker import CHAT_QUEUE, make_broker, queue_depth
 from mochung.tasks.chat import CancelWatcher, ChatActors, declare_actors
+from mochung.tasks.metrics import serve_metrics
+from mochung.tasks.processes import ProcessRegistry, ProcessReport, RedisProcessRegistry, Reporter, describe
+
+if TYPE_CHECKING:  # the agents package is heavy: the worker loads it when it opens
+    from mochung.agents import AgentRuntime
 
 log = logging.getLogger("mochung.worker")
 # How long an idle Redis consumer waits at most between polls: Dramatiq's default (1 s)
@@ -58,10 +66,10 @@ STOP_TIMEOUT_MS = 30_000
 # thousands of wake-ups a second doing nothing.
 THREAD_IDLE_SECONDS = 1.0
 
-RuntimeFactory = Callable[[Settings, aiohttp.ClientSession | None], Any]
+RuntimeFactory = Callable[[Settings, aiohttp.ClientSession | None], "AgentRuntime"]
 
 
-def default_runtime_factory(settings: Settings, http: aiohttp.ClientSession | None) -> Any:
+def default_runtime_factory(settings: Settings, http: aiohttp.ClientSession | None) -> AgentRuntime:
     from mochung.agents import build_runtime  # the agents package is heavy: load it in the worker only
 
     return build_runtime(settings, http=http)
@@ -77,8 +85,20 @@ class ChatWorkerResources:
         hub: MemoryHub | None = None,
         turns: TurnStore | None = None,
         runtime_factory: RuntimeFactory | None = None,
+        metrics: Metrics | None = None,
+        processes: ProcessRegistry | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.settings = settings
+        # embedded: the web app's registry and process list; a worker process makes its own
+        self.metrics = metrics or create_metrics("worker")
+        self._shared_processes = processes
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.in_flight = 0
+        self.queue_depth: Callable[[], int] = lambda: 0  # set by build_chat_worker (blocking call)
+        self._reporter: Reporter | None = None
+        self._metrics_server: web.AppRunner | None = None
+        self._started_at = time.time()
         self._hub = hub
         self._shared_turns = turns
         self._runtime_factory = runtime_factory or default_runtime_factory
@@ -88,7 +108,7 @@ class ChatWorkerResources:
         self.publisher: Publisher | None = None
         self.turns: TurnStore | None = None
         self.cancels: CancelWatcher | None = None
-        self.runtime: Any = None
+        self.runtime: AgentRuntime | None = None
         self.open_error: BaseException | None = None
 
     async def open(self) -> None:
@@ -110,9 +130,41 @@ class ChatWorkerResources:
             connector=aiohttp.TCPConnector(limit=settings.worker_concurrency),
         )
         self.runtime = self._runtime_factory(settings, self.http)
+        processes = self._shared_processes or (
+            RedisProcessRegistry(self.redis, settings.broker_namespace) if self.redis is not None else None
+        )
+        if processes is not None:
+            self._reporter = Reporter(processes, self.describe)
+            await self._reporter.start()
         log.info("chat worker resources open (%s)", settings.mode)
 
+    def describe(self) -> ProcessReport:
+        return describe(
+            "worker", self.settings.mode, self._started_at, in_flight=self.in_flight, concurrency=self.concurrency
+        )
+
+    @contextlib.contextmanager
+    def turn_in_flight(self) -> Iterator[None]:
+        """Around each turn the actor runs (on the worker's loop)."""
+        self.in_flight += 1
+        self.metrics.chat_turns_in_flight.inc()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self.metrics.chat_turns_in_flight.dec()
+
+    async def serve_metrics(self, port: int) -> None:
+        """``GET /metrics`` of this worker process on ``MOCHUNG_METRICS_HOST:port``."""
+        self._metrics_server = await serve_metrics(self.settings, self.metrics, port, self.queue_depth)
+
     async def close(self) -> None:
+        if self._metrics_server is not None:
+            await self._metrics_server.cleanup()
+            self._metrics_server = None
+        if self._reporter is not None:
+            await self._reporter.stop()
+            self._reporter = None
         if self.cancels is not None:
             await self.cancels.close()
         if self.http is not None:
@@ -197,6 +249,14 @@ class ChatWorker:
     def stop(self) -> None:
         self.worker.stop(timeout=STOP_TIMEOUT_MS)
 
+    def run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` on the worker's event loop (from another thread), and wait."""
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            coroutine.close()
+            raise RuntimeError("the chat worker is not running")
+        loop_thread.run_coroutine(coroutine)
+
 
 def build_chat_worker(
     settings: Settings,
@@ -205,12 +265,24 @@ def build_chat_worker(
     hub: MemoryHub | None = None,
     turns: TurnStore | None = None,
     runtime_factory: RuntimeFactory | None = None,
+    metrics: Metrics | None = None,
+    processes: ProcessRegistry | None = None,
 ) -> ChatWorker:
     """The chat worker of one process: up to ``concurrency`` turns (default
-    ``MOCHUNG_WORKER_CONCURRENCY``) in flight on Dramatiq's event loop."""
+    ``MOCHUNG_WORKER_CONCURRENCY``) in flight on Dramatiq's event loop. ``metrics`` and
+    ``processes``: the web app's, when the worker runs inside it (embedded mode)."""
     slots = concurrency or settings.worker_concurrency
-    resources = ChatWorkerResources(settings, hub=hub, turns=turns, runtime_factory=runtime_factory)
+    resources = ChatWorkerResources(
+        settings,
+        hub=hub,
+        turns=turns,
+        runtime_factory=runtime_factory,
+        metrics=metrics,
+        processes=processes,
+        concurrency=slots,
+    )
     broker = make_broker(settings, [WorkerLifecycle(resources)])
+    resources.queue_depth = lambda: queue_depth(broker)
     actors = declare_actors(broker, resources)
     worker = Worker(broker, worker_threads=slots, worker_timeout=IDLE_POLL_MS)
     # Dramatiq prefetches twice the threads; exactly as many keeps the messages this process
@@ -219,8 +291,10 @@ def build_chat_worker(
     return ChatWorker(broker=broker, actors=actors, worker=worker, resources=resources)
 
 
-def serve_worker(settings: Settings, concurrency: int) -> None:
-    """One worker process: run until SIGTERM or SIGINT, then finish the turns in hand."""
+def serve_worker(settings: Settings, concurrency: int, index: int = 0) -> None:
+    """One worker process (the ``index``-th of ``mochung worker``): run until SIGTERM or
+    SIGINT, then finish the turns in hand. With ``MOCHUNG_WORKER_METRICS_PORT`` set it
+    serves its metrics on that port + ``index``."""
     from mochung.logging import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
@@ -229,15 +303,19 @@ def serve_worker(settings: Settings, concurrency: int) -> None:
         signal.signal(signum, lambda *_: stop.set())
     chat_worker = build_chat_worker(settings, concurrency=concurrency)
     chat_worker.start()
+    if settings.worker_metrics_port is not None:
+        port = settings.worker_metrics_port + index
+        chat_worker.run(chat_worker.resources.serve_metrics(port))
+        log.info("worker metrics on http://%s:%d/metrics", settings.metrics_host, port)
     log.info("chat worker running (%s, %d turns at once)", settings.mode, concurrency)
     stop.wait()
     log.info("chat worker stopping")
     chat_worker.stop()
 
 
-def _child(settings: Settings, concurrency: int) -> None:
+def _child(settings: Settings, concurrency: int, index: int) -> None:
     try:
-        serve_worker(settings, concurrency)
+        serve_worker(settings, concurrency, index)
     except Exception as error:  # one readable line, like the parent's `run_or_fail`
         print(f"error: {getattr(error, 'message', None) or error}", file=sys.stderr, flush=True)
         sys.exit(1)
@@ -249,7 +327,9 @@ def run_workers(settings: Settings, processes: int, concurrency: int) -> int:
         serve_worker(settings, concurrency)
         return 0
     context = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited loops or sockets
-    children = [context.Process(target=_child, args=(settings, concurrency), daemon=False) for _ in range(processes)]
+    children = [
+        context.Process(target=_child, args=(settings, concurrency, index), daemon=False) for index in range(processes)
+    ]
     for child in children:
         child.start()
     stopping = threading.Event()

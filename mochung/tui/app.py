@@ -23,6 +23,7 @@ from mochung.tui.screens.live_chat import LiveChatScreen
 from mochung.tui.screens.login import LoginScreen
 from mochung.tui.screens.moderation import ModerationScreen
 from mochung.tui.screens.payments import PaymentsScreen
+from mochung.tui.screens.system import SystemScreen
 from mochung.tui.screens.users import UsersScreen
 from mochung.tui.tokens import TokenStore
 
@@ -34,6 +35,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "live-chat": ("4", "Live chat", "Watch a room live and send test messages"),
     "payments": ("5", "Payments", "Refunds and payment reviews"),
     "evaluation": ("6", "Evaluation", "Run the agents' evaluation datasets"),
+    "system": ("7", "System", "Web and worker processes, turns in flight, the queue"),
 }
 
 
@@ -49,9 +51,11 @@ class AdminApp(App[None]):
         "live-chat": LiveChatScreen,
         "payments": PaymentsScreen,
         "evaluation": EvaluationScreen,
+        "system": SystemScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"open('{mode}')", title) for mode, (key, title, _) in SCREENS.items()),
+        # F-keys too: an input with focus takes the digits, and the hints must stay visible while typing
+        *(Binding(f"{key},f{key}", f"open('{mode}')", title) for mode, (key, title, _) in SCREENS.items()),
         Binding("ctrl+l", "logout", "Log out"),
     ]
 

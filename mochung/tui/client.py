@@ -7,6 +7,7 @@ with a message fit to show an operator; nothing here lets a transport exception 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -16,6 +17,7 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from mochung.tui.models import (
+    Activity,
     AdminChat,
     AdminPage,
     AdminPayment,
@@ -25,7 +27,11 @@ from mochung.tui.models import (
     ChatEntry,
     ChatEvent,
     Dataset,
+    EvaluationComparison,
     EvaluationResult,
+    EvaluationRun,
+    GuestbookEntry,
+    Health,
     LinkDown,
     Listing,
     LoginResult,
@@ -35,7 +41,9 @@ from mochung.tui.models import (
     NewMessage,
     Profile,
     RoomHistory,
+    RsvpSummary,
     SessionInfo,
+    SystemInfo,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -81,7 +89,7 @@ class ChatLink(Protocol):
     """A live connection to the chat gateway, watching one room at a time."""
 
     async def connect(self, sink: EventSink) -> None: ...
-    async def join(self, room: str, user_id: str) -> None: ...
+    async def join(self, room: str, user_id: str, wedding_id: str | None = None) -> None: ...
     async def leave(self, room: str, user_id: str) -> None: ...
     async def send(self, text: str, *, room: str, session_id: str, user_id: str) -> None: ...
     async def press(self, suggestion: dict[str, Any], *, session_id: str) -> None: ...
@@ -98,6 +106,9 @@ class AdminApi(Protocol):
     async def login(self, email: str, password: str) -> LoginResult: ...
     async def profile(self) -> Profile: ...
     async def stats(self) -> dict[str, Any]: ...
+    async def health(self) -> Health: ...
+    async def system(self) -> SystemInfo: ...
+    async def activity(self) -> Activity: ...
     async def audit(self, *, limit: int = 20, cursor: str | None = None) -> Listing[AuditEntry]: ...
     async def users(self, *, q: str = "", cursor: str | None = None) -> Listing[AdminUser]: ...
     async def update_user(
@@ -112,6 +123,12 @@ class AdminApi(Protocol):
     async def hide_chat(self, chat_id: str, reason: str) -> AdminChat: ...
     async def unhide_chat(self, chat_id: str) -> AdminChat: ...
     async def sessions(self, *, cursor: str | None = None) -> Listing[AdminSession]: ...
+    async def guestbook(
+        self, *, page_id: str = "", hidden: bool | None = None, cursor: str | None = None
+    ) -> Listing[GuestbookEntry]: ...
+    async def hide_guestbook_entry(self, entry_id: str, reason: str) -> GuestbookEntry: ...
+    async def unhide_guestbook_entry(self, entry_id: str) -> GuestbookEntry: ...
+    async def rsvp_summary(self, page_id: str) -> RsvpSummary: ...
     async def payments(
         self, *, status: str = "", flagged: bool | None = None, cursor: str | None = None
     ) -> Listing[AdminPayment]: ...
@@ -120,6 +137,13 @@ class AdminApi(Protocol):
     async def datasets(self) -> list[Dataset]: ...
     async def evaluation_results(self, dataset: str) -> EvaluationResult | None: ...
     async def run_evaluation(self, dataset: str) -> EvaluationResult: ...
+    async def evaluation_history(
+        self, dataset: str, *, limit: int = 20, cursor: str | None = None
+    ) -> Listing[EvaluationRun]: ...
+    async def evaluation_run(self, run_id: str) -> EvaluationResult: ...
+    async def compare_runs(self, to: str, before: str | None = None) -> EvaluationComparison | None: ...
+    async def rerun_case(self, run_id: str, case: str) -> EvaluationResult: ...
+    async def export_run(self, run_id: str, fmt: str) -> bytes: ...
     def chat_link(self) -> ChatLink: ...
     async def close(self) -> None: ...
 
@@ -157,7 +181,16 @@ class HttpAdminApi:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
-    async def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None) -> Any:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        answers: frozenset[int] = frozenset(),
+    ) -> Any:
+        """The JSON body; an error status raises :class:`ApiError` unless it is in ``answers``."""
         if self.read_only and method != "GET" and path != "/api/auth/login":
             raise ReadOnlyRefused()
         if self._session is None or self._session.closed:
@@ -172,7 +205,7 @@ class HttpAdminApi:
             raise NetworkError(f"cannot reach {self.base_url}: {error.__class__.__name__}") from None
         except ValueError:
             raise NetworkError(f"{self.base_url} answered something that is not JSON") from None
-        if response.status >= 400:
+        if response.status >= 400 and response.status not in answers:
             raise ApiError(response.status, _error_message(body, response.reason))
         return body
 
@@ -194,6 +227,16 @@ class HttpAdminApi:
     async def stats(self) -> dict[str, Any]:
         body = await self._request("GET", "/api/admin/stats")
         return body if isinstance(body, dict) else {}
+
+    async def health(self) -> Health:
+        # 503 is an answer here: the body still says which service is down
+        return await self._get(Health, "GET", "/api/health", answers=frozenset({503}))
+
+    async def system(self) -> SystemInfo:
+        return await self._get(SystemInfo, "GET", "/api/admin/system")
+
+    async def activity(self) -> Activity:
+        return await self._get(Activity, "GET", "/api/admin/activity")
 
     async def audit(self, *, limit: int = 20, cursor: str | None = None) -> Listing[AuditEntry]:
         params = _query(limit=limit, cursor=cursor)
@@ -233,6 +276,22 @@ class HttpAdminApi:
     async def sessions(self, *, cursor: str | None = None) -> Listing[AdminSession]:
         return await self._get(Listing[AdminSession], "GET", "/api/admin/sessions", params=_query(cursor=cursor))
 
+    async def guestbook(
+        self, *, page_id: str = "", hidden: bool | None = None, cursor: str | None = None
+    ) -> Listing[GuestbookEntry]:
+        params = _query(pageId=page_id, hidden=hidden, cursor=cursor)
+        return await self._get(Listing[GuestbookEntry], "GET", "/api/admin/guestbook", params=params)
+
+    async def hide_guestbook_entry(self, entry_id: str, reason: str) -> GuestbookEntry:
+        path = f"/api/admin/guestbook/{entry_id}/hide"
+        return await self._get(GuestbookEntry, "POST", path, json={"reason": reason})
+
+    async def unhide_guestbook_entry(self, entry_id: str) -> GuestbookEntry:
+        return await self._get(GuestbookEntry, "POST", f"/api/admin/guestbook/{entry_id}/unhide", json={})
+
+    async def rsvp_summary(self, page_id: str) -> RsvpSummary:
+        return await self._get(RsvpSummary, "GET", f"/api/admin/pages/{page_id}/rsvps/summary")
+
     async def payments(
         self, *, status: str = "", flagged: bool | None = None, cursor: str | None = None
     ) -> Listing[AdminPayment]:
@@ -250,19 +309,66 @@ class HttpAdminApi:
     async def datasets(self) -> list[Dataset]:
         body = await self._request("GET", "/api/admin/evaluation/datasets")
         items = body.get("items", []) if isinstance(body, dict) else body or []
-        # a dataset may be listed by name alone or as an object
+        # the page's contract lists plain names; an object is read too
         return [Dataset(name=item) if isinstance(item, str) else Dataset.model_validate(item) for item in items]
 
     async def evaluation_results(self, dataset: str) -> EvaluationResult | None:
+        """The dataset's last result, or its run in progress (the server's 202 reads as
+        ``status: running``). Asking for a dataset never run would run it: the screen asks
+        the history first."""
         try:
-            return await self._get(EvaluationResult, "GET", f"/api/admin/evaluation/results/{dataset}")
+            path = "/api/admin/evaluation/results"
+            return await self._get(EvaluationResult, "GET", path, params={"dataset": dataset})
         except ApiError as error:
-            if error.status == 404:  # never run: nothing cached yet
+            if error.status == 404:
                 return None
             raise
 
     async def run_evaluation(self, dataset: str) -> EvaluationResult:
-        return await self._get(EvaluationResult, "POST", f"/api/admin/evaluation/run/{dataset}", json={})
+        return await self._get(EvaluationResult, "POST", "/api/admin/evaluation/run", params={"dataset": dataset})
+
+    async def evaluation_history(
+        self, dataset: str, *, limit: int = 20, cursor: str | None = None
+    ) -> Listing[EvaluationRun]:
+        params = _query(dataset=dataset, limit=limit, cursor=cursor)
+        return await self._get(Listing[EvaluationRun], "GET", "/api/admin/evaluation/history", params=params)
+
+    async def evaluation_run(self, run_id: str) -> EvaluationResult:
+        return await self._get(EvaluationResult, "GET", f"/api/admin/evaluation/runs/{run_id}")
+
+    async def compare_runs(self, to: str, before: str | None = None) -> EvaluationComparison | None:
+        """``to`` against ``before`` (default: the run of its dataset before it); ``None``
+        for a first run."""
+        try:
+            params = _query(to=to, **{"from": before})
+            return await self._get(EvaluationComparison, "GET", "/api/admin/evaluation/compare", params=params)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    async def rerun_case(self, run_id: str, case: str) -> EvaluationResult:
+        path = f"/api/admin/evaluation/runs/{run_id}/cases/{case}/rerun"
+        return await self._get(EvaluationResult, "POST", path, json={})
+
+    async def export_run(self, run_id: str, fmt: str) -> bytes:
+        """The run as a file (``csv`` or ``json``), as the server wrote it."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        url = f"{self.base_url}/api/admin/evaluation/runs/{run_id}/export"
+        try:
+            async with self._session.get(url, params={"format": fmt}, headers=headers) as response:
+                body = await response.read()
+                if response.status >= 400:
+                    try:
+                        detail = _error_message(json.loads(body), response.reason)
+                    except ValueError:
+                        detail = response.reason or "export failed"
+                    raise ApiError(response.status, detail)
+                return body
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise NetworkError(f"cannot reach {self.base_url}: {error.__class__.__name__}") from None
 
     def chat_link(self) -> ChatLink:
         return SocketChatLink(self.base_url, self.token or "", read_only=self.read_only)
@@ -337,8 +443,12 @@ class SocketChatLink:
         except socketio.exceptions.SocketIOError as error:
             raise NetworkError(f"live chat: {error}") from None
 
-    async def join(self, room: str, user_id: str) -> None:
-        await self._emit("joinRoom", {"room": room, "userId": user_id})
+    async def join(self, room: str, user_id: str, wedding_id: str | None = None) -> None:
+        """Join ``room``; with ``wedding_id`` the room's agents get that page as context."""
+        payload = {"room": room, "userId": user_id}
+        if wedding_id is not None:
+            payload["wedding_id"] = wedding_id
+        await self._emit("joinRoom", payload)
 
     async def leave(self, room: str, user_id: str) -> None:
         await self._emit("leaveRoom", {"room": room, "userId": user_id})

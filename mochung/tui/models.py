@@ -96,6 +96,38 @@ class AdminSession(Wire):
     created_at: str | None = None
 
 
+class GuestbookEntry(Wire):
+    """An entry of a page's guestbook, as moderation lists it (plain text as written)."""
+
+    id: str
+    page_id: str | None = None
+    page_slug: str = ""
+    name: str = ""
+    content: str = ""
+    is_hidden: bool = False
+    hidden_reason: str | None = None
+    created_at: str | None = None
+
+
+class SideCount(Wire):
+    attending: int = 0
+    guests: int = 0
+
+
+class RsvpSummary(Wire):
+    """A page's RSVP answers summed up; ``guests`` and the meals count people."""
+
+    responses: int = 0
+    attending: int = 0
+    not_attending: int = 0
+    guests: int = 0
+    by_side: dict[str, SideCount] = Field(default_factory=dict)
+    meals: dict[str, int] = Field(default_factory=dict)
+
+    def side(self, name: str) -> SideCount:
+        return self.by_side.get(name) or SideCount()
+
+
 class AdminPayment(Wire):
     id: str
     user_id: str | None = None
@@ -140,7 +172,8 @@ class Dataset(Wire):
 
 
 class EvaluationCase(Wire):
-    """One case of a run, as the agents' runner reports it (its keys vary; read leniently)."""
+    """One case of a run: the admin page's ``test_results[]`` entry (``name``, ``success``,
+    ``evaluations``, ``agent_response``, ``trajectory`` as message records), read leniently."""
 
     id: str = ""
     name: str | None = None
@@ -151,6 +184,7 @@ class EvaluationCase(Wire):
     score: float | None = None
     trajectory: list[Any] = Field(default_factory=list)
     failures: list[Any] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # evaluations that did not run, and why
 
     @classmethod
     def read(cls, raw: Any) -> EvaluationCase:
@@ -159,18 +193,28 @@ class EvaluationCase(Wire):
         data = dict(raw)
         data.setdefault("id", str(data.get("caseId") or data.get("case_id") or data.get("name") or ""))
         if data.get("passed") is None:
-            for key in ("pass", "success", "ok"):
+            for key in ("success", "pass", "ok"):
                 if isinstance(data.get(key), bool):
                     data["passed"] = data[key]
+        if data.get("answer") is None and isinstance(data.get("agent_response"), str):
+            data["answer"] = data["agent_response"]
+        if isinstance(data.get("steps"), list):  # the runtime's own record: one step a line
+            data["trajectory"] = data["steps"]
         if not isinstance(data.get("trajectory"), list):
             data["trajectory"] = []
         if not isinstance(data.get("failures"), list):
             data["failures"] = [data["failures"]] if data.get("failures") else []
-        # the agents' runner reports checks: [{name, passed, detail}]; the failed ones say why
-        for check in data.get("checks") or []:
-            if isinstance(check, dict) and check.get("passed") is False:
-                detail = f": {check['detail']}" if check.get("detail") else ""
-                data["failures"].append(f"{check.get('name', 'check')}{detail}")
+        notes: list[str] = []
+        # evaluations: [{key, score, comment}]; a false score says why the case failed
+        for evaluation in data.get("evaluations") or []:
+            if not isinstance(evaluation, dict):
+                continue
+            comment = f": {evaluation['comment']}" if evaluation.get("comment") else ""
+            if evaluation.get("score") is False:
+                data["failures"].append(f"{evaluation.get('key', 'check')}{comment}")
+            elif evaluation.get("score") is None:
+                notes.append(f"{evaluation.get('key', 'check')}{comment}")
+        data["notes"] = notes
         if data.get("error"):
             data["failures"].append(f"error: {data['error']}")
         return cls.model_validate(data)
@@ -181,17 +225,24 @@ class EvaluationCase(Wire):
 
 
 class EvaluationResult(Wire):
-    """A run: ``running`` until it is ``done`` or ``failed`` (the server runs it in the background)."""
+    """A run (PROTOCOL.md "Admin evaluation", snake_case): ``running`` (the server's 202)
+    until it is ``done``, ``failed`` or ``cancelled``."""
 
     run_id: str = ""
     dataset: str = ""
     status: str = "done"
+    message: str | None = None
     error: str | None = None
+    scope: str = "dataset"
+    case_name: str | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
+    category_breakdown: dict[str, Any] = Field(default_factory=dict)
     progress: dict[str, Any] = Field(default_factory=dict)
+    test_results: list[Any] = Field(default_factory=list)
     cases: list[Any] = Field(default_factory=list)
     started_at: str | None = None
     finished_at: str | None = None
+    duration: float | None = None
 
     @property
     def running(self) -> bool:
@@ -204,7 +255,41 @@ class EvaluationResult(Wire):
         return (done if isinstance(done, int) else 0), (total if isinstance(total, int) and total > 0 else None)
 
     def case_results(self) -> list[EvaluationCase]:
-        return [EvaluationCase.read(raw) for raw in self.cases]
+        return [EvaluationCase.read(raw) for raw in self.test_results or self.cases]
+
+
+class EvaluationRun(Wire):
+    """One run in the history (``GET /api/admin/evaluation/history``)."""
+
+    run_id: str
+    dataset: str = ""
+    status: str = ""
+    scope: str = "dataset"
+    case_name: str | None = None
+    rerun_of: str | None = None
+    started_by: dict[str, Any] | None = None
+    started_at: str | None = None
+    duration: float | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def pass_rate(self) -> float | None:
+        rate = self.summary.get("pass_rate")
+        return float(rate) if isinstance(rate, int | float) else None
+
+
+class EvaluationComparison(Wire):
+    """What changed between two runs (``GET /api/admin/evaluation/compare``)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    before: dict[str, Any] = Field(default_factory=dict, alias="from")
+    to: dict[str, Any] = Field(default_factory=dict)
+    pass_rate_delta: float | None = None
+    avg_execution_time_delta: float | None = None
+    duration_delta: float | None = None
+    fixed: list[str] = Field(default_factory=list)
+    broke: list[str] = Field(default_factory=list)
 
 
 # --- Socket.IO events (snake_case payloads), as the live-chat screen receives them -------------
@@ -278,3 +363,46 @@ class LinkDown:
 
 
 ChatEvent = SessionInfo | RoomHistory | MessageAccepted | MessageChunk | NewMessage | MessageFailed | LinkDown
+
+
+class ProcessInfo(Wire):
+    """One running web or worker process (``GET /api/admin/system``)."""
+
+    id: str
+    kind: str = ""
+    host: str = ""
+    pid: int = 0
+    mode: str = ""
+    in_flight: int = 0
+    concurrency: int = 0
+    sockets: int = 0
+    started_at: str | None = None
+    seen_at: str | None = None
+
+
+class SystemInfo(Wire):
+    processes: list[ProcessInfo] = Field(default_factory=list)
+    queue_depth: int | None = None
+    generated_at: str | None = None
+
+
+class ActivityMinute(Wire):
+    start: str = ""
+    turns: int = 0
+    errors: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+
+class Activity(Wire):
+    """The chat pipeline per minute over the last hour (``GET /api/admin/activity``), oldest first."""
+
+    minutes: list[ActivityMinute] = Field(default_factory=list)
+    generated_at: str | None = None
+
+
+class Health(Wire):
+    """``GET /api/health``: each service's status word ("ok", "embedded", "down", …)."""
+
+    status: str = "unknown"
+    services: dict[str, str] = Field(default_factory=dict)

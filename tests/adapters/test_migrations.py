@@ -26,6 +26,8 @@ EXPECTED_TABLES = {
     "payments",
     "invitation_codes",
     "audit_entries",
+    "rsvps",
+    "guestbook_entries",
 }
 
 
@@ -54,6 +56,7 @@ def test_db_migrate_creates_the_schema_on_empty_postgres(empty_postgres: str, tm
     result = runner.invoke(app, ["db", "migrate"], env=env)
     assert result.exit_code == 0, result.output
     assert "applied: models.0001_initial" in result.output
+    assert "models.0002_guests" in result.output
     assert EXPECTED_TABLES <= asyncio.run(_tables(empty_postgres))
     again = runner.invoke(app, ["db", "migrate"], env=env)
     assert again.exit_code == 0 and "up to date" in again.output

@@ -58,7 +58,7 @@ def test_evaluate_explains_each_failure() -> None:
     assert failed == {
         "mandatory_tools": "missing: ['call_map_agent']",
         "forbidden_tools": "used: ['make_cover']",
-        "trajectory_strict": "strict: got ['call_context_agent', 'make_cover'], "
+        "trajectory_strict_match": "strict: got ['call_context_agent', 'make_cover'], "
         "reference ['call_context_agent', 'call_map_agent']",
         "expected_content": "absent: ['Shilla']",
         "components": "missing ['Location'], got []",
@@ -77,12 +77,13 @@ async def test_offline_model_passes_at_least_90_percent(runtime: AgentRuntime) -
 
     summary = report_["summary"]
     assert set(summary) == {"total_tests", "passed_tests", "failed_tests", "pass_rate", "avg_execution_time"}
-    assert summary["total_tests"] == len(report_["results"]) >= 40
+    assert summary["total_tests"] == len(report_["test_results"]) >= 40
     assert summary["passed_tests"] + summary["failed_tests"] == summary["total_tests"]
-    assert summary["pass_rate"] >= 90.0
-    assert progress[-1] == (summary["total_tests"], summary["total_tests"]) and len(progress) == len(report_["results"])
-    assert sum(entry["total"] for entry in report_["categories"].values()) == summary["total_tests"]
-    failed = sorted(result["id"] for result in report_["results"] if not result["passed"])
+    assert summary["pass_rate"] >= 0.9
+    assert progress[-1] == (summary["total_tests"], summary["total_tests"])
+    assert len(progress) == len(report_["test_results"])
+    assert sum(entry["count"] for entry in report_["category_breakdown"].values()) == summary["total_tests"]
+    failed = sorted(result["name"] for result in report_["test_results"] if not result["success"])
     # The known limits of the keyword rules (paraphrases dataset); a change here is worth a look.
     assert failed == ["para-en-days-until", "para-en-park", "para-en-wording", "para-ko-money"]
     json.dumps(report_, ensure_ascii=False)  # the report is plain JSON
@@ -91,8 +92,8 @@ async def test_offline_model_passes_at_least_90_percent(runtime: AgentRuntime) -
 async def test_run_dataset_by_name(runtime: AgentRuntime) -> None:
     report = await run_dataset("edge_cases", runtime)
     assert report["summary"]["total_tests"] == len(load_dataset("edge_cases").cases)
-    too_long = next(result for result in report["results"] if result["id"] == "edge-too-long")
-    assert too_long["passed"] and too_long["error"].startswith("the message is too long")
+    too_long = next(result for result in report["test_results"] if result["name"] == "edge-too-long")
+    assert too_long["success"] and too_long["error"].startswith("the message is too long")
     assert len(too_long["query"]) < 300
 
 

@@ -92,6 +92,9 @@ class Stack:
                 "MOCHUNG_LOG_FORMAT": "text",
                 "MOCHUNG_LOG_LEVEL": "INFO",
                 "MOCHUNG_CHAT_MESSAGES_PER_MINUTE": "1000",
+                # every test registers from 127.0.0.1, and the limits live in the shared Redis
+                "MOCHUNG_REGISTRATIONS_PER_HOUR": "100000",
+                "MOCHUNG_CHAT_SESSIONS_PER_HOUR": "100000",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -126,7 +129,7 @@ class Stack:
         return [url for url, _ in started]
 
     def start_worker(self, name: str = "worker", **env: str) -> Process:
-        return self._start(name, ["worker", "--threads", "4"], **env)
+        return self._start(name, ["worker", "--concurrency", "4"], **env)
 
     def wait_worker(self, process: Process) -> Process:
         def ready() -> bool:

@@ -82,7 +82,7 @@ async def test_publish_update_delete_with_snapshots(any_storage_api: Api) -> Non
     page = await response.json()
     assert set(page) == {
         "id", "userId", "title", "slug", "markdownPath", "markdownUrl", "componentData",
-        "isPublished", "version", "viewCount", "plan", "createdAt", "updatedAt",
+        "isPublished", "version", "viewCount", "plan", "settings", "createdAt", "updatedAt",
     }  # fmt: skip
     assert page["plan"] is None  # set when a payment for the page is paid
     assert (page["userId"], page["slug"], page["version"], page["viewCount"], page["isPublished"]) == (
@@ -226,7 +226,8 @@ async def test_public_page_counts_one_view_per_visitor_per_day(api: Api) -> None
     again = await (await client.get("/api/page/public/our-wedding")).json()  # same visitor (cookie sent back)
     assert again["viewCount"] == 1
     client.session.cookie_jar.clear()
-    other = await (await client.get("/api/page/public/OUR-WEDDING")).json()  # a new visitor
+    # a new visitor (without a cookie, a visitor is their IP address and User-Agent)
+    other = await (await client.get("/api/page/public/OUR-WEDDING", headers={"User-Agent": "another"})).json()
     assert other["viewCount"] == 2
     assert other["componentData"] == page["componentData"]
 

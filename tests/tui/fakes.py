@@ -8,6 +8,8 @@ from typing import Any
 
 from mochung.tui.client import ApiError, EventSink
 from mochung.tui.models import (
+    Activity,
+    ActivityMinute,
     AdminChat,
     AdminPage,
     AdminPayment,
@@ -16,14 +18,20 @@ from mochung.tui.models import (
     AuditEntry,
     ChatEntry,
     Dataset,
+    EvaluationComparison,
     EvaluationResult,
+    EvaluationRun,
+    GuestbookEntry,
+    Health,
     Listing,
     LoginResult,
     MessageChunk,
     NewMessage,
     Profile,
     RoomHistory,
+    RsvpSummary,
     SessionInfo,
+    SystemInfo,
 )
 
 ADMIN = Profile(id="00000000-0000-4000-8000-000000000001", email="admin@mochung.kr", name="관리자", is_admin=True)
@@ -45,6 +53,40 @@ STATS: dict[str, Any] = {
     "queueDepth": 0,
     "generatedAt": WHEN,
 }
+
+HEALTH = Health(
+    status="ok",
+    services={"database": "ok", "redis": "ok", "storage": "local", "payments": "sandbox", "broker": "redis",
+              "relay": "ok", "queue": "0"},
+)
+SYSTEM = SystemInfo.model_validate(
+    {
+        "processes": [
+            {"id": "web:app-1:101", "kind": "web", "host": "app-1", "pid": 101, "mode": "distributed",
+             "sockets": 12, "startedAt": WHEN, "seenAt": "2026-11-20T11:02:05.000Z"},
+            {"id": "worker:app-2:201", "kind": "worker", "host": "app-2", "pid": 201, "mode": "distributed",
+             "inFlight": 3, "concurrency": 256, "startedAt": WHEN, "seenAt": "2026-11-20T11:02:04.000Z"},
+            {"id": "worker:app-2:202", "kind": "worker", "host": "app-2", "pid": 202, "mode": "distributed",
+             "inFlight": 0, "concurrency": 256, "startedAt": WHEN, "seenAt": "2026-11-20T11:02:03.000Z"},
+        ],
+        "queueDepth": 2,
+        "generatedAt": "2026-11-20T11:02:06.000Z",
+    }
+)
+# a fixed hour: a busier middle, one failure, latencies that move
+ACTIVITY = Activity(
+    minutes=[
+        ActivityMinute(
+            start=f"2026-11-20T10:{minute:02d}:00Z",
+            turns=(minute * 7) % 5 + (3 if 20 <= minute < 40 else 0),
+            errors=1 if minute == 33 else 0,
+            p50_ms=float(800 + (minute * 37) % 400),
+            p95_ms=float(1900 + (minute * 53) % 900),
+        )
+        for minute in range(60)
+    ],
+    generated_at=WHEN,
+)
 
 USERS = [
     AdminUser(id="u1", email="admin@mochung.kr", name="관리자", is_admin=True, created_at=WHEN),
@@ -73,6 +115,37 @@ PAGES = [
         created_at=WHEN,
     ),
 ]
+
+GUESTBOOK = [
+    GuestbookEntry(
+        id="g1",
+        page_id="p1",
+        page_slug="minsu-jieun",
+        name="박서연",
+        content="지은아 결혼 너무 축하해! 행복하게 잘 살아야 해",
+        created_at=WHEN,
+    ),
+    GuestbookEntry(
+        id="g2",
+        page_id="p1",
+        page_slug="minsu-jieun",
+        name="[b]광고[/b]",
+        content="무료 대출 http://spam.example 지금 바로",
+        is_hidden=True,
+        hidden_reason="spam",
+        created_at=WHEN,
+    ),
+]
+RSVP_SUMMARY = RsvpSummary.model_validate(
+    {
+        "responses": 12,
+        "attending": 10,
+        "notAttending": 2,
+        "guests": 23,
+        "bySide": {"groom": {"attending": 4, "guests": 9}, "bride": {"attending": 6, "guests": 14}},
+        "meals": {"yes": 20, "no": 1, "undecided": 2},
+    }
+)
 
 CHATS = [
     AdminChat(
@@ -153,35 +226,43 @@ EVALUATION = EvaluationResult(
     started_at=WHEN,
     finished_at=WHEN,
     progress={"done": 3, "total": 3},
-    summary={"totalTests": 3, "passedTests": 2, "failedTests": 1, "passRate": 66.7},
-    cases=[
+    summary={"total_tests": 3, "passed_tests": 2, "failed_tests": 1, "pass_rate": 0.6667, "avg_execution_time": 0.8},
+    category_breakdown={"calendar": {"count": 1, "passed": 1, "pass_rate": 1.0}},
+    test_results=[
         {
-            "id": "ko-date",
+            "name": "ko-date",
             "category": "calendar",
             "query": "5월 15일 낮 12시로 날짜 넣어줘",
-            "passed": True,
-            "checks": [{"name": "component:Calendar", "passed": True, "detail": ""}],
-            "trajectory": [{"tool": "context_agent", "args": {"ask": "date"}}, {"tool": "output_agent"}],
-            "answer": "예식 일시를 넣었어요.",
+            "success": True,
+            "evaluations": [{"key": "trajectory_llm_judge", "score": None, "comment": "skipped: offline"}],
+            "steps": [{"tool": "context_agent", "args": {"ask": "date"}}, {"tool": "output_agent"}],
+            "agent_response": "예식 일시를 넣었어요.",
         },
         {
-            "id": "ko-map",
+            "name": "ko-map",
             "category": "location",
             "query": "더채플 강남 길찾기",
-            "passed": True,
-            "checks": [],
-            "trajectory": [{"tool": "map_agent"}],
+            "success": True,
+            "evaluations": [],
+            "steps": [{"tool": "map_agent"}],
         },
         {
-            "id": "ko-accounts",
+            "name": "ko-accounts",
             "category": "accounts",
             "query": "축의금 계좌 넣어줘",
-            "passed": False,
-            "checks": [{"name": "component:Account", "passed": False, "detail": "no Account component"}],
-            "trajectory": [{"tool": "output_agent", "args": {"components": ["Invitation"]}}],
-            "answer": "인사말을 만들었어요.",
+            "success": False,
+            "evaluations": [{"key": "mandatory_tools", "score": False, "comment": "missing: ['make_account']"}],
+            "steps": [{"tool": "output_agent", "args": {"components": ["Invitation"]}}],
+            "agent_response": "인사말을 만들었어요.",
         },
     ],
+)
+HISTORY = [
+    EvaluationRun(run_id="run1", dataset="smoke", status="done", started_at=WHEN, summary=EVALUATION.summary),
+    EvaluationRun(run_id="run0", dataset="smoke", status="done", started_at=WHEN, summary={"pass_rate": 1.0}),
+]
+COMPARISON = EvaluationComparison.model_validate(
+    {"from": {"run_id": "run0"}, "to": {"run_id": "run1"}, "pass_rate_delta": -0.3333, "broke": ["ko-accounts"]}
 )
 
 CHAT_HISTORY = [
@@ -276,9 +357,9 @@ class FakeChatLink:
     async def connect(self, sink: EventSink) -> None:
         self.sink = sink
 
-    async def join(self, room: str, user_id: str) -> None:
+    async def join(self, room: str, user_id: str, wedding_id: str | None = None) -> None:
         assert self.sink is not None
-        self.sink(SessionInfo("s1"))
+        self.sink(SessionInfo("s1", wedding_id))
         self.sink(RoomHistory([ChatEntry.from_payload(row) for row in CHAT_HISTORY]))
 
     async def leave(self, room: str, user_id: str) -> None:
@@ -317,6 +398,15 @@ class FakeAdminApi:
 
     async def stats(self) -> dict[str, Any]:
         return STATS
+
+    async def health(self) -> Health:
+        return HEALTH
+
+    async def system(self) -> SystemInfo:
+        return SYSTEM
+
+    async def activity(self) -> Activity:
+        return ACTIVITY
 
     async def audit(self, *, limit: int = 20, cursor: str | None = None) -> Listing[AuditEntry]:
         entries = [
@@ -371,6 +461,22 @@ class FakeAdminApi:
     async def sessions(self, *, cursor: str | None = None) -> Listing[AdminSession]:
         return Listing(items=SESSIONS)
 
+    async def guestbook(
+        self, *, page_id: str = "", hidden: bool | None = None, cursor: str | None = None
+    ) -> Listing[GuestbookEntry]:
+        return Listing(
+            items=[e for e in GUESTBOOK if (not page_id or e.page_id == page_id) and hidden in (None, e.is_hidden)]
+        )
+
+    async def hide_guestbook_entry(self, entry_id: str, reason: str) -> GuestbookEntry:
+        raise ApiError(403, "snapshot fake: read only")
+
+    async def unhide_guestbook_entry(self, entry_id: str) -> GuestbookEntry:
+        raise ApiError(403, "snapshot fake: read only")
+
+    async def rsvp_summary(self, page_id: str) -> RsvpSummary:
+        return RSVP_SUMMARY if page_id == "p1" else RsvpSummary()
+
     async def payments(
         self, *, status: str = "", flagged: bool | None = None, cursor: str | None = None
     ) -> Listing[AdminPayment]:
@@ -383,13 +489,30 @@ class FakeAdminApi:
         raise ApiError(403, "snapshot fake: read only")
 
     async def datasets(self) -> list[Dataset]:
-        return [Dataset(name="smoke", cases=3), Dataset(name="full", cases=40)]
+        return [Dataset(name="smoke"), Dataset(name="full")]
 
     async def evaluation_results(self, dataset: str) -> EvaluationResult | None:
         return EVALUATION if dataset == "smoke" else None
 
     async def run_evaluation(self, dataset: str) -> EvaluationResult:
         return EVALUATION
+
+    async def evaluation_history(
+        self, dataset: str, *, limit: int = 20, cursor: str | None = None
+    ) -> Listing[EvaluationRun]:
+        return Listing(items=HISTORY if dataset == "smoke" else [])
+
+    async def evaluation_run(self, run_id: str) -> EvaluationResult:
+        return EVALUATION
+
+    async def compare_runs(self, to: str, before: str | None = None) -> EvaluationComparison | None:
+        return COMPARISON
+
+    async def rerun_case(self, run_id: str, case: str) -> EvaluationResult:
+        raise ApiError(403, "snapshot fake: read only")
+
+    async def export_run(self, run_id: str, fmt: str) -> bytes:
+        return b""
 
     def chat_link(self) -> FakeChatLink:
         return self.link

@@ -85,3 +85,7 @@ def test_payments_read_only_hides_actions(snap_compare: Any) -> None:
 
 def test_evaluation_results_and_trajectory(snap_compare: Any) -> None:
     assert snap_compare(app(), terminal_size=SIZE, run_before=keys("6", "tab", "down", "down"))
+
+
+def test_system_processes(snap_compare: Any) -> None:
+    assert snap_compare(app(), terminal_size=SIZE, run_before=keys("7"))

@@ -11,12 +11,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
+from mochung.domain import jsonlimits
+from mochung.domain.errors import Invalid
 from mochung.domain.ports import WebhookEvent
 
 SECRET_PREFIX = "whsec_"
@@ -118,20 +119,30 @@ def parse_webhook_event(body: bytes | str) -> WebhookEvent | None:
     """The payment a V2 (``{type, data: {paymentId}}``) or V1 (``{imp_uid, merchant_uid, status}``)
     webhook is about, or None when it is about no payment (billing keys, tests) or unreadable."""
     try:
-        payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload: Any = jsonlimits.loads(body)  # never RecursionError, whatever the nesting
+    except Invalid:
         return None
     if not isinstance(payload, dict):
         return None
     data = payload.get("data")
-    if isinstance(data, dict) and isinstance(data.get("paymentId"), str) and data["paymentId"]:
+    if isinstance(data, dict) and _an_id(data.get("paymentId"), MERCHANT_UID_MAX):  # V2: our merchant uid
         return WebhookEvent(type=str(payload.get("type") or ""), payment_id=data["paymentId"], merchant_uid=None)
     imp_uid = payload.get("imp_uid")
-    if isinstance(imp_uid, str) and imp_uid:
+    if _an_id(imp_uid, PROVIDER_ID_MAX):
         merchant_uid = payload.get("merchant_uid")
         return WebhookEvent(
             type=f"iamport.{payload.get('status') or 'unknown'}",
             payment_id=imp_uid,
-            merchant_uid=merchant_uid if isinstance(merchant_uid, str) else None,
+            merchant_uid=merchant_uid if _an_id(merchant_uid, MERCHANT_UID_MAX) else None,
         )
     return None
+
+
+# the longest ids a payment can have (the columns' sizes): a longer one names no payment of ours
+MERCHANT_UID_MAX = 100
+PROVIDER_ID_MAX = 200
+
+
+def _an_id(value: object, longest: int) -> TypeGuard[str]:
+    """An id that can name a payment: text, not empty, not too long, no NUL (PostgreSQL)."""
+    return isinstance(value, str) and 0 < len(value) <= longest and jsonlimits.NUL not in value

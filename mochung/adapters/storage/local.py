@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -88,6 +89,12 @@ class LocalFileStorage:
     async def exists(self, key: str) -> bool:
         validate_key(key)
         return await asyncio.to_thread(self.locate, key) is not None
+
+    async def sweep_temp(self, older_than_seconds: float = 0.0) -> int:
+        """Remove half-written objects left in ``.tmp/`` by a process that died mid-upload
+        (only those older than ``older_than_seconds``, when other processes may be writing);
+        returns how many were removed."""
+        return await asyncio.to_thread(self._sweep_temp, older_than_seconds)
 
     async def check(self) -> str:
         try:
@@ -163,6 +170,21 @@ class LocalFileStorage:
             except PermissionError as exc:  # unlink of a folder on some platforms
                 if not path.is_dir():
                     raise StorageError(f"could not delete {key!r}: {exc.strerror}") from None
+
+    def _sweep_temp(self, older_than_seconds: float) -> int:
+        temp_dir = self.root / ".tmp"
+        if not temp_dir.is_dir():
+            return 0
+        horizon = time.time() - older_than_seconds
+        removed = 0
+        for path in temp_dir.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime <= horizon:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # finished (renamed) or removed in between
+                continue
+        return removed
 
     def _probe(self) -> None:
         temp_dir = self.root / ".tmp"

@@ -7,6 +7,7 @@ a component instead. Nothing recognised means the helpful fallback.
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAKE_WORDS = (
@@ -147,6 +148,83 @@ PEOPLE_WORDS = (
     "who is getting married",
     "who's getting married",
 )
+COUNTDOWN_WORDS = (
+    "며칠 남",
+    "며칠남",
+    "몇 일 남",
+    "몇일 남",
+    "몇일남",
+    "디데이",
+    "d-day",
+    "남은 날",
+    "남은날",
+    "how many days",
+    "days left",
+    "days until",
+    "days till",
+    "days to go",
+    "days away",
+    "countdown",
+    "how long until",
+    "how long till",
+    "how long to go",
+)
+RSVP_WORDS = (
+    "몇 명",
+    "몇명",
+    "참석 인원",
+    "참석인원",
+    "참석 의사",
+    "참석의사",
+    "참석한다",
+    "참석 한다",
+    "참석하",
+    "참석자",
+    "참석 여부",
+    "불참",
+    "인원",
+    "하객 수",
+    "하객수",
+    "온대",
+    "오신대",
+    "온다고",
+    "오신다고",
+    "식사 인원",
+    "rsvp",
+    "how many guests",
+    "how many people",
+    "how many are coming",
+    "who is coming",
+    "who's coming",
+    "guests coming",
+    "people coming",
+    "attending",
+    "attendance",
+    "head count",
+    "headcount",
+    "head-count",
+    "guest count",
+)
+GUESTBOOK_WORDS = (
+    "방명록",
+    "축하 메시지",
+    "축하메시지",
+    "축하 글",
+    "축하글",
+    "guestbook",
+    "guest book",
+    "guests wrote",
+    "guests write",
+    "guests say",
+    "guests said",
+    "messages from guests",
+    "messages from our guests",
+    "well wishes",
+)
+SIDE_WORDS = {
+    "groom": ("신랑 측", "신랑측", "신랑 쪽", "신랑쪽", "groom's side", "groom side", "groom's guests", "groom"),
+    "bride": ("신부 측", "신부측", "신부 쪽", "신부쪽", "bride's side", "bride side", "bride's guests", "bride"),
+}
 SUGGEST_WORDS = (
     "뭘 물어",
     "뭐 물어",
@@ -185,6 +263,9 @@ NEEDS_CONTEXT = frozenset(
         "calendar_card",
         "map_card",
         "account_card",
+        "countdown",
+        "rsvp",
+        "guestbook",
     }
 )
 NEEDS_MAP = frozenset({"venue", "map_card"})
@@ -196,16 +277,28 @@ MAKES_COMPONENT = frozenset(
 def _has(text: str, words: tuple[str, ...]) -> bool:
     """Korean words match anywhere (particles attach to them); English words match at a word
     start, so "date" is not found in "update" nor "add" in "address"."""
-    return any(
-        re.search(rf"\b{re.escape(word)}(?![a-z])" if word in WHOLE_WORDS else rf"\b{re.escape(word)}", text)
-        if word.isascii()
-        else word in text
-        for word in words
-    )
+    english, korean = _matcher(words)
+    return any(word in text for word in korean) or (english is not None and english.search(text) is not None)
+
+
+@functools.cache
+def _matcher(words: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One compiled pattern for the English words of a table (the tables are constants, so
+    this is made once per table), and the Korean words to look for as substrings."""
+    english = [
+        rf"{re.escape(word)}(?![a-z])" if word in WHOLE_WORDS else re.escape(word) for word in words if word.isascii()
+    ]
+    pattern = re.compile(rf"\b(?:{'|'.join(english)})") if english else None
+    return pattern, tuple(word for word in words if not word.isascii())
 
 
 def detect_intents(text: str) -> list[str]:
     """The intents of one request, in a fixed order (the order the answer follows)."""
+    return list(_intents(text))
+
+
+@functools.lru_cache(maxsize=256)  # a turn asks about the same request at each of its model calls
+def _intents(text: str) -> tuple[str, ...]:
     lowered = text.lower()
     making = _has(lowered, MAKE_WORDS)
     found: list[str] = []
@@ -213,9 +306,11 @@ def detect_intents(text: str) -> list[str]:
         found.append("cover")
     if _has(lowered, GREETING_WORDS):
         found.append("greeting" if making or _has(lowered, REWRITE_WORDS) else "greeting_read")
-    if _has(lowered, CALENDAR_WORDS):
+    if _has(lowered, COUNTDOWN_WORDS) and not making:
+        found.append("countdown")
+    if _has(lowered, CALENDAR_WORDS) and "countdown" not in found:
         found.append("calendar_card" if making else "date")
-    if _has(lowered, DATE_WORDS) and "date" not in found and "calendar_card" not in found and "cover" not in found:
+    if _has(lowered, DATE_WORDS) and not {"date", "calendar_card", "cover", "countdown"} & set(found):
         found.append("date")
     if _has(lowered, MAP_WORDS):
         found.append("map_card" if making else "venue")
@@ -225,9 +320,23 @@ def detect_intents(text: str) -> list[str]:
         found.append("account_card" if making else "accounts")
     if _has(lowered, PEOPLE_WORDS) and not {"cover", "greeting", "greeting_read"} & set(found):
         found.append("people")
+    # the guests' answers and notes are read, never made: asked beside a component, they are
+    # words of the component's text ("참석해 주세요" in a greeting)
+    if not MAKES_COMPONENT & set(found):
+        if _has(lowered, RSVP_WORDS):
+            found.append("rsvp")
+        if _has(lowered, GUESTBOOK_WORDS):
+            found.append("guestbook")
     if not found and _has(lowered, SUGGEST_WORDS):
         found.append("suggestions")
-    return found
+    return tuple(found)
+
+
+def asked_side(text: str) -> str | None:
+    """ "신부 측 참석 인원은?" → ``bride``: the side a question is about, if it names one."""
+    lowered = text.lower()
+    sides = [side for side, words in SIDE_WORDS.items() if _has(lowered, words)]
+    return sides[0] if len(sides) == 1 else None
 
 
 def is_rewrite(text: str) -> bool:

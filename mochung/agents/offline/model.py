@@ -20,10 +20,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import PrivateAttr
 
 from mochung.agents.offline.policy import decide
 
 TOKEN = re.compile(r"\S+\s*|\s+")
+BOUND_CACHE_SIZE = 64  # tool sets bound at once: one per agent of the graph, a few more in tests
 
 
 def _tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:
@@ -38,6 +40,12 @@ class OfflineChatModel(BaseChatModel):
     """Deterministic, keyless, tool-calling chat model (see :mod:`mochung.agents.offline.policy`)."""
 
     model_name: str = "offline"
+    # An agent binds its tools before every model call; the same tools give the same binding,
+    # so it is made once per tool set (keyed by the tools' identity; the entry holds the tools,
+    # so an id cannot be reused while it is cached).
+    _bound: dict[tuple[Any, ...], tuple[tuple[object, ...], Runnable[LanguageModelInput, AIMessage]]] = (
+        PrivateAttr(default_factory=dict)
+    )
 
     @property
     def _llm_type(self) -> str:
@@ -54,7 +62,21 @@ class OfflineChatModel(BaseChatModel):
         tool_choice: str | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+        def bind() -> Runnable[LanguageModelInput, AIMessage]:
+            return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+
+        if not all(isinstance(tool, BaseTool) for tool in tools):  # a dict may change: convert each time
+            return bind()
+        key = (tuple(map(id, tools)), tuple(sorted(kwargs.items())))
+        try:
+            cached = self._bound.get(key)
+        except TypeError:  # an unhashable option: not cached
+            return bind()
+        if cached is None:
+            if len(self._bound) >= BOUND_CACHE_SIZE:
+                self._bound.clear()
+            cached = self._bound[key] = (tuple(tools), bind())
+        return cached[1]
 
     def _decide(self, messages: list[BaseMessage], tools: Sequence[dict[str, Any]] | None) -> AIMessage:
         return decide(messages, _tool_names(tools))

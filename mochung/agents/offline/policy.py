@@ -103,6 +103,9 @@ CONTEXT_TOPICS = {
     "account_card": "the gift bank accounts",
     "greeting": "the current greeting text and the couple's details",
     "greeting_read": "the current greeting text",
+    "countdown": "the wedding date and how many days are left until it (today in Korea)",
+    "rsvp": "the guests' RSVP answers: head-count in all and by side",
+    "guestbook": "the latest guestbook entries",
 }
 
 
@@ -110,6 +113,7 @@ def _main(messages: Sequence[BaseMessage]) -> AIMessage:
     request, earlier, results, steps = _turn(messages)
     language = detect_language(request)
     intents = rules.detect_intents(request) or rules.follow_up_intents(request, earlier) or ["fallback"]
+    side = rules.asked_side(request)
     done = dict(results)
     facts: dict[str, Any] = {}
     for value in loads(done.get("call_context_agent", "")).values():
@@ -134,7 +138,9 @@ def _main(messages: Sequence[BaseMessage]) -> AIMessage:
         return _call("call_output_agent", {"request": f"Make these components:\n```json\n{brief}\n```"}, steps)
     created = loads(done.get("call_output_agent", "")).get("created", [])
     searched = "call_map_agent" in done
-    return AIMessage(content=_answer(intents, facts, place, created, language, rewrite=rewrite, searched=searched))
+    return AIMessage(
+        content=_answer(intents, facts, place, created, language, rewrite=rewrite, searched=searched, side=side)
+    )
 
 
 def _briefs(
@@ -225,9 +231,13 @@ def _answer(
     *,
     rewrite: bool,
     searched: bool,
+    side: str | None = None,
 ) -> str:
     made = {item["type"]: item for item in created if isinstance(item, dict) and "type" in item}
     needs_page = {
+        "countdown",
+        "rsvp",
+        "guestbook",
         "people",
         "date",
         "venue",
@@ -274,6 +284,12 @@ def _answer(
             )
         elif intent == "people":
             parts.append(writing.people_answer(facts, language))
+        elif intent == "countdown":
+            parts.append(writing.countdown_answer(facts, language))
+        elif intent == "rsvp":
+            parts.append(writing.rsvp_answer(facts.get("rsvp"), language, side))
+        elif intent == "guestbook":
+            parts.append(writing.guestbook_answer(facts.get("guestbook"), language))
         elif intent == "fallback":
             parts.append(writing.fallback_answer(language))
         else:
@@ -300,8 +316,12 @@ def _context(messages: Sequence[BaseMessage]) -> AIMessage:
     request, _, results, steps = _turn(messages)
     wanted: list[str] = []
     for intent in rules.detect_intents(request):
-        if intent in ("date", "calendar_card"):
+        if intent in ("date", "calendar_card", "countdown"):
             wanted.append("get_calendar_info")
+        elif intent == "rsvp":
+            wanted.append("get_rsvp_summary")
+        elif intent == "guestbook":
+            wanted.append("get_guestbook_entries")
         elif intent in ("venue", "map_card", "cover", "people"):
             wanted.append("get_wedding_info")
         elif intent in ("accounts", "account_card"):

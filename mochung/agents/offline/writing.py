@@ -228,3 +228,115 @@ def fallback_answer(language: str) -> str:
         "with directions, list the gift accounts, write or rewrite your greeting, and make the cover. "
         "Pick one below."
     )
+
+
+def countdown_answer(facts: dict[str, Any], language: str) -> str:
+    """ "결혼식까지 30일 남았어요 (D-30)" from the date and today in Korea."""
+    days = facts.get("days_until_wedding")
+    phrase = date_phrase(facts, language)
+    if not isinstance(days, int) or not phrase:
+        return MISSING["date"][language]
+    if language == "ko":
+        if days > 0:
+            return f"결혼식까지 {days}일 남았어요 (D-{days}). 예식은 {phrase}이에요."
+        if days == 0:
+            return f"오늘이 바로 결혼식 날이에요 (D-Day)! 예식은 {phrase}이에요."
+        return f"결혼식은 {-days}일 전({phrase})에 지났어요."
+    if days > 1:
+        return f"{days} days to go until the wedding on {phrase}."
+    if days == 1:
+        return f"Just 1 day to go: the wedding is tomorrow, {phrase}."
+    if days == 0:
+        return f"Today is the day! The wedding is on {phrase}."
+    past = -days
+    return f"The wedding was {past} day{'s' if past != 1 else ''} ago, on {phrase}."
+
+
+def _people(count: int, language: str) -> str:
+    return f"{count}명" if language == "ko" else f"{count} {'person' if count == 1 else 'people'}"
+
+
+def rsvp_answer(rsvp: Any, language: str, side: str | None = None) -> str:
+    """The head-count: in all, by side (the side asked about first), meals when asked for."""
+    ko = language == "ko"
+    if not isinstance(rsvp, dict) or not rsvp.get("known", True):
+        return (
+            "참석 의사 응답을 지금은 확인할 수 없어요. 잠시 후 다시 물어봐 주세요."
+            if ko
+            else "I can't see the RSVP answers right now. Please ask again in a moment."
+        )
+    responses = int(rsvp.get("responses") or 0)
+    if responses == 0:
+        if not rsvp.get("enabled"):
+            return (
+                "아직 참석 의사를 받고 있지 않아요. 청첩장 설정에서 참석 의사(RSVP) 받기를 켜면 하객들이 답할 수 있어요."
+                if ko
+                else "RSVP is not switched on yet. Turn it on in your page settings so guests can answer."
+            )
+        return "아직 참석 의사를 보낸 하객이 없어요." if ko else "No guest has answered the RSVP yet."
+    by_side = rsvp.get("by_side") or {}
+    groom, bride = by_side.get("groom") or {}, by_side.get("bride") or {}
+    guests, attending, absent = int(rsvp.get("guests") or 0), int(rsvp.get("attending") or 0), int(
+        rsvp.get("not_attending") or 0
+    )
+    lines: list[str] = []
+    if side in ("groom", "bride"):
+        counts = groom if side == "groom" else bride
+        name = SIDE[language][side]
+        people, answers = int(counts.get("guests") or 0), int(counts.get("attending") or 0)
+        lines.append(
+            f"{name} 참석 인원은 {_people(people, language)}이에요 (참석 응답 {answers}건)."
+            if ko
+            else f"{name}: {_people(people, language)} coming ({answers} attending answer{'s' if answers != 1 else ''})."
+        )
+    if ko:
+        lines.append(
+            f"지금까지 {responses}건의 응답 중 {attending}건이 참석, {absent}건이 불참이에요. "
+            f"오시는 분은 모두 {guests}명이에요 (신랑측 {int(groom.get('guests') or 0)}명 · "
+            f"신부측 {int(bride.get('guests') or 0)}명)."
+        )
+    else:
+        lines.append(
+            f"So far {responses} answer{'s' if responses != 1 else ''}: {attending} attending, {absent} not. "
+            f"{guests} {'person is' if guests == 1 else 'people are'} coming "
+            f"(groom's side {int(groom.get('guests') or 0)} · bride's side {int(bride.get('guests') or 0)})."
+        )
+    meals = rsvp.get("meals") or {}
+    if any(meals.get(meal) for meal in ("yes", "no", "undecided")):
+        lines.append(
+            f"식사: 예 {int(meals.get('yes') or 0)}명 · 아니오 {int(meals.get('no') or 0)}명 · "
+            f"미정 {int(meals.get('undecided') or 0)}명"
+            if ko
+            else f"Meals: yes {int(meals.get('yes') or 0)} · no {int(meals.get('no') or 0)} · "
+            f"undecided {int(meals.get('undecided') or 0)}"
+        )
+    deadline = rsvp.get("deadline")
+    if deadline and rsvp.get("enabled"):
+        lines.append(f"응답 마감: {str(deadline)[:10]}" if ko else f"RSVP deadline: {str(deadline)[:10]}")
+    return "\n".join(lines)
+
+
+def guestbook_answer(book: Any, language: str) -> str:
+    """The newest guestbook entries, as written (quoted, one a line)."""
+    ko = language == "ko"
+    entries = book.get("entries") if isinstance(book, dict) else None
+    if not isinstance(book, dict) or not book.get("known", True):
+        return (
+            "방명록을 지금은 확인할 수 없어요. 잠시 후 다시 물어봐 주세요."
+            if ko
+            else "I can't see the guestbook right now. Please ask again in a moment."
+        )
+    if not entries:
+        if not book.get("enabled"):
+            return (
+                "방명록이 아직 꺼져 있어요. 청첩장 설정에서 방명록을 켜면 하객들이 축하 글을 남길 수 있어요."
+                if ko
+                else "The guestbook is not switched on yet. Turn it on in your page settings so guests can write."
+            )
+        return "아직 방명록에 남겨진 글이 없어요." if ko else "Nobody has written in the guestbook yet."
+    head = f"방명록의 최근 글 {len(entries)}개예요:" if ko else f"The latest {len(entries)} guestbook entries:"
+    lines = [head]
+    for entry in entries:
+        content = " ".join(str(entry.get("content") or "").split())
+        lines.append(f'- {entry.get("name")}: "{content}"')
+    return "\n".join(lines)

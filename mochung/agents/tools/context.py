@@ -43,9 +43,32 @@ async def get_account_info(runtime: ToolRuntime[TurnContext]) -> str:
 
 @tool
 async def get_calendar_info(runtime: ToolRuntime[TurnContext]) -> str:
-    """The wedding date (YYYY-MM-DD), time (HH:MM), weekday and the date as written on the page."""
+    """The wedding date (YYYY-MM-DD), time (HH:MM), weekday and the date as written on the page,
+    today's date in Korea (KST) and days_until_wedding (0 on the day, negative once past)."""
     return _read(runtime, "get_calendar_info", WeddingContext.calendar_info)
 
 
+@tool
+async def get_rsvp_summary(runtime: ToolRuntime[TurnContext]) -> str:
+    """The guests' RSVP answers summed up: whether RSVP is on and its deadline, responses,
+    answers attending and not, people coming (guests) in all and by side (groom/bride:
+    attending answers and people), and meals (people by yes/no/undecided)."""
+    return _read(runtime, "get_rsvp_summary", WeddingContext.rsvp_info)
+
+
+@tool
+async def get_guestbook_entries(runtime: ToolRuntime[TurnContext]) -> str:
+    """The newest guestbook (방명록) entries, newest first: the writer's name, what they wrote
+    (plain text) and when (KST); whether the guestbook is on."""
+    return _read(runtime, "get_guestbook_entries", WeddingContext.guestbook_info)
+
+
 def context_tools() -> list[BaseTool]:
-    return [get_wedding_info, get_invitation_text, get_account_info, get_calendar_info]
+    return [
+        get_wedding_info,
+        get_invitation_text,
+        get_account_info,
+        get_calendar_info,
+        get_rsvp_summary,
+        get_guestbook_entries,
+    ]

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mochung.server.admin import evaluation, moderation, stats, users
+from mochung.server.admin import evaluation, guestbook, moderation, stats, system, users
 from mochung.server.http.callers import admit
 from mochung.server.http.wire import Endpoint, Handler
 
 PREFIX = "/api/admin/"
-ROUTE_TABLES = (stats.routes, users.routes, moderation.routes, evaluation.routes)
+ROUTE_TABLES = (stats.routes, users.routes, moderation.routes, guestbook.routes, evaluation.routes, system.routes)
 CLEANUP_CONTEXTS = (evaluation.evaluations_context,)
 
 

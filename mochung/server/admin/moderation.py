@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import moderation
+from mochung.domain.components import readable
 from mochung.domain.models import ChatMessage, Page, User
 from mochung.server import keys
 from mochung.server.http.listing import Paginated, SliceQuery
@@ -85,7 +86,7 @@ def page_out(page: Page) -> AdminPage:
         version=page.version,
         view_count=page.view_count,
         component_types=_component_types(page),
-        component_data=page.component_data if isinstance(page.component_data, dict) else {},
+        component_data=readable(page.component_data) if isinstance(page.component_data, dict) else {},
         created_at=page.created_at,
         updated_at=page.updated_at,
     )
@@ -96,7 +97,7 @@ def message_out(message: ChatMessage) -> AdminChatMessage:
         id=message.id,
         session_id=message.session.id,
         room=message.session.room,
-        user_id=message.session.user_id,  # type: ignore[attr-defined]
+        user_id=message.session.user_id,
         message_id=message.message_id,
         role=message.role,
         type=message.type,
@@ -138,7 +139,7 @@ async def list_pages(request: web.Request, query: PagesQuery) -> web.Response:
     errors=(400, 404),
 )
 async def hide_page(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
-    page = await moderation.hide_page(caller, path_id, body.reason)
+    page = await moderation.hide_page(caller, path_id, body.reason, request.app[keys.STORAGE])
     _forget_public_copy(request, page)
     return respond(page_out(page))
 
@@ -146,7 +147,7 @@ async def hide_page(request: web.Request, caller: User, path_id: uuid.UUID, body
 @routes.post("/api/admin/pages/{id}/unhide")
 @endpoint(summary="Make a hidden page public again", tag=TAG, auth="admin", response=AdminPage, errors=(404,))
 async def unhide_page(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
-    page = await moderation.unhide_page(caller, path_id)
+    page = await moderation.unhide_page(caller, path_id, request.app[keys.STORAGE])
     _forget_public_copy(request, page)
     return respond(page_out(page))
 

@@ -118,7 +118,7 @@ def session_out(session: ChatSession, message_count: int, sockets: int) -> Admin
         room=session.room,
         user_id=session.user.id,
         user_email=session.user.email,
-        page_id=session.page_id,  # type: ignore[attr-defined]
+        page_id=session.page_id,
         message_count=message_count,
         live_sockets=sockets,
         last_activity_at=session.last_activity_at,

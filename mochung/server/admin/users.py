@@ -106,7 +106,7 @@ async def list_audit(request: web.Request, query: AuditQuery) -> web.Response:
 def audit_out(entry: AuditEntry) -> AuditEntryOut:
     return AuditEntryOut(
         id=entry.id,
-        admin_id=entry.admin_id,  # type: ignore[attr-defined]
+        admin_id=entry.admin_id,
         admin_email=entry.admin.email if entry.admin is not None else None,
         action=entry.action,
         target=entry.target,

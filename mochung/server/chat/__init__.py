@@ -25,13 +25,16 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
+from mochung.domain.ports import Publisher, TurnStore
 from mochung.server import keys
 from mochung.server.chat.handoff import ChatServices, LazyWorker
+from mochung.server.chat.payloads import PacketJson
 from mochung.server.chat.relay import Relay
 from mochung.server.chat.socketio import Gateway
 from mochung.settings import Settings
 from mochung.tasks.broker import broker_kind, make_broker, queue_depth
 from mochung.tasks.chat import declare_actors
+from mochung.tasks.recovery import RunReaper
 from mochung.tasks.worker import build_chat_worker
 
 log = logging.getLogger("mochung.realtime")
@@ -52,6 +55,7 @@ def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
         # in that order); sockets still run concurrently, each on its own connection task.
         async_handlers=False,
         http_compression=settings.socketio_compression,
+        json=PacketJson,  # strict JSON, with the depth limit of every JSON the server reads
     )
     if not settings.socketio_compression:
         _refuse_websocket_deflate(sio)
@@ -67,7 +71,7 @@ def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
     return sio
 
 
-class _PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+class _PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # engineio has no type hints: a subclass of Any
     """Engine.IO's aiohttp WebSocket, without permessage-deflate: aiohttp accepts the
     extension that every browser offers unless ``compress=False``, and each compressed
     socket then keeps two zlib contexts (~100 KiB) for its whole life."""
@@ -96,12 +100,55 @@ def attach(app: web.Application) -> None:
     app[keys.SOCKETIO] = sio
     app.cleanup_ctx.append(chat_context)
 
+    async def revocations(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_recheck_watchers(gateway), name="mochung-watchers")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(revocations)
+    app.on_shutdown.append(_let_clients_go)
+
+
+SHUTDOWN_SOCKETS_SECONDS = 2.0
+
+
+async def _let_clients_go(app: web.Application) -> None:
+    """On SIGTERM, close every socket at the Engine.IO level (not a Socket.IO "server
+    disconnect", after which clients would not come back): clients see the transport close
+    and reconnect — to another web process — and resume; the process then stops at once
+    instead of waiting for its long-lived connections."""
+    sio = app[keys.SOCKETIO]
+    if not sio.eio.sockets:
+        return
+    log.info("closing %d sockets so their clients reconnect elsewhere", len(sio.eio.sockets))
+    try:
+        await asyncio.wait_for(sio.eio.disconnect(), timeout=SHUTDOWN_SOCKETS_SECONDS)
+    except Exception as error:  # timeout: the rest are cut when the process exits
+        log.warning("not every socket closed in time: %s", type(error).__name__)
+
+
+WATCHERS_RECHECK_SECONDS = 1.0
+
+
+async def _recheck_watchers(gateway: Gateway) -> None:
+    """Sockets watching other users' rooms lose them within a second of a demotion."""
+    while True:
+        await asyncio.sleep(WATCHERS_RECHECK_SECONDS)
+        try:
+            await gateway.recheck_watchers()
+        except Exception as error:  # database down: look again next time
+            log.warning("could not re-check the watching sockets: %s", type(error).__name__)
+
 
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     sio = app[keys.SOCKETIO]
     embedded_worker: LazyWorker | None = None
     warm_up: asyncio.Task[object] | None = None
+    publisher: Publisher  # Redis or in memory, as the turn store
+    turns: TurnStore
     if settings.redis_url:
         redis = app[keys.REDIS]
         assert redis is not None
@@ -114,7 +161,14 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         hub = MemoryHub()
         memory_turns = MemoryTurnStore(settings.chunk_retention_seconds)
         factory = app.get(keys.AGENT_RUNTIME_FACTORY)
-        chat_worker = build_chat_worker(settings, hub=hub, turns=memory_turns, runtime_factory=factory)
+        chat_worker = build_chat_worker(
+            settings,
+            hub=hub,
+            turns=memory_turns,
+            runtime_factory=factory,
+            metrics=app[keys.METRICS],
+            processes=app[keys.PROCESSES],
+        )
         embedded_worker = LazyWorker(chat_worker)
         # The worker starts on the first turn; load the agents meanwhile so that turn does
         # not also pay for importing LangChain.
@@ -122,9 +176,16 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
         relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))
     await relay.start()
-    app[keys.CHAT] = ChatServices(
+    services = ChatServices(
         broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay, embedded_worker=embedded_worker
     )
+    app[keys.CHAT] = services
+    reaper = RunReaper(turns, publisher, services.enqueue)
+    if embedded_worker is not None:
+        # Every unfinished run is from a process that died (this one is the only worker):
+        # hand them to the worker again, or end them, before taking any new turn.
+        await reaper.sweep(at_start=True)
+    reaper.start()
     app[keys.LIVE_SOCKETS] = relay
 
     async def broker_check() -> str:
@@ -147,6 +208,7 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await reaper.stop()
         await relay.stop()
         await _stop_manager(sio)
         if warm_up is not None:

@@ -15,12 +15,12 @@ from mochung.domain.models import ChatSession, Page, User
 from mochung.server import keys
 from mochung.server.chat.handoff import hand_off
 from mochung.server.chat.payloads import parse_uuid
-from mochung.server.http.wire import endpoint, respond
+from mochung.server.http.wire import RefusesNul, endpoint, respond
 
 routes = web.RouteTableDef()
 
 
-class AgentChatBody(BaseModel):
+class AgentChatBody(RefusesNul):
     """snake_case like the seed's agent manager (PROTOCOL.md "Agent endpoint")."""
 
     model_config = ConfigDict(extra="ignore")
@@ -61,5 +61,5 @@ async def agent_chat(request: web.Request, caller: User, body: AgentChatBody) ->
     text = chat.check_text(body.message, settings.chat_max_chars)
     session = await chat.session_for_agent(body.session_id, caller)
     await _link_page(session.id, body.wedding_context)
-    message_id = await hand_off(request.app[keys.CHAT], request.app[keys.SOCKETIO], session.id, text)
+    message_id = await hand_off(request.app[keys.CHAT], request.app[keys.SOCKETIO], session.id, text, posted_by=caller)
     return respond(AgentChatAccepted(message_id=str(message_id)), status=202)

@@ -17,6 +17,7 @@ from mochung.adapters.bus import channel_for
 from mochung.domain import chat
 from mochung.domain.chat import now_ms
 from mochung.domain.errors import DependencyDown
+from mochung.domain.models import User
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.server.chat.relay import Relay
 from mochung.tasks.chat import ChatActors, event_message
@@ -86,14 +87,20 @@ class Sender:
 
 
 async def hand_off(
-    services: ChatServices, sio: socketio.AsyncServer, session_id: uuid.UUID, text: str, sender: Sender | None = None
+    services: ChatServices,
+    sio: socketio.AsyncServer,
+    session_id: uuid.UUID,
+    text: str,
+    sender: Sender | None = None,
+    posted_by: User | None = None,
 ) -> uuid.UUID:
     """Store the user's message and its queued run, enqueue the turn, then tell the room.
 
     The message is stored first, so it is never lost; if the queue refuses the turn, the
     run is marked failed (the message stays) and the caller is told the queue is down.
+    ``posted_by``: the admin or service posting through the agent endpoint (audited).
     Returns the turn's ``message_id``."""
-    accepted = await chat.accept_user_message(session_id, text)
+    accepted = await chat.accept_user_message(session_id, text, posted_by)
     message_id = accepted.message.message_id
     try:
         await services.enqueue(message_id)

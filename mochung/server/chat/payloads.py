@@ -10,15 +10,18 @@ client leaves out is judged as ``null`` (each field says what ``null`` means).
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
-from mochung.domain import chat
+from mochung.domain import chat, jsonlimits
 from mochung.domain.errors import Invalid
 
 P = TypeVar("P", bound="Payload")
@@ -194,8 +197,53 @@ class CancelMessage(Payload):
     message_id: Annotated[uuid.UUID, BeforeValidator(_uuid("message_id", optional=False))]
 
 
+class _TooDeep:
+    """Stands for the arguments of a packet nested deeper than ``jsonlimits.MAX_DEPTH``."""
+
+    def __repr__(self) -> str:
+        return "<too deep>"
+
+
+TOO_DEEP = _TooDeep()
+_EVENT_NAME = re.compile(r'\s*\[\s*"([A-Za-z0-9_:.-]{1,100})"')
+
+
+class PacketJson:
+    """The JSON module python-socketio and Engine.IO decode packets with (``json=`` of the
+    server): orjson, which never recurses and is strict JSON, and a depth limit. A packet
+    nested too deeply keeps its event name and gets :data:`TOO_DEEP` as its argument, so
+    :func:`validate` answers ``invalid_payload`` instead of the event being dropped (or a
+    ``RecursionError`` escaping the server's JSON parser, as with the standard library)."""
+
+    @staticmethod
+    def dumps(value: object, *args: Any, **kwargs: Any) -> str:
+        return json.dumps(value, *args, **kwargs)
+
+    @staticmethod
+    def loads(text: str | bytes, *_: Any, **__: Any) -> Any:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            if "depth limit" not in str(error):
+                raise ValueError(str(error)) from None
+            found = _EVENT_NAME.match(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+            if found is None:
+                raise ValueError(jsonlimits.TOO_DEEP) from None
+            return [found.group(1), TOO_DEEP]
+        if not jsonlimits.too_deep(value):
+            return value
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            return [value[0], TOO_DEEP]
+        return [TOO_DEEP] if isinstance(value, list) else TOO_DEEP
+
+
 def validate(model: type[P], data: object, judged: Judged) -> P:
     """``data`` as ``model``, or :class:`Refused` with the first refusal."""
+    if data is TOO_DEEP:
+        raise Refused("invalid_payload", jsonlimits.TOO_DEEP)
+    where = jsonlimits.nul_path(data)
+    if where is not None:  # PostgreSQL cannot store a NUL: refused on both databases
+        raise Refused("invalid", f"{where or 'the payload'} {jsonlimits.NUL_RULE}")
     try:
         return model.model_validate(data, context=judged)
     except ValidationError as error:

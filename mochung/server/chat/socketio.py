@@ -48,6 +48,7 @@ from mochung.server import keys
 from mochung.server.chat import payloads
 from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off
 from mochung.server.chat.relay import LocalSocket
+from mochung.server.http.outages import OUTAGE_MESSAGE, is_outage
 from mochung.server.http.wire import iso_utc
 
 log = logging.getLogger("mochung.gateway")
@@ -95,17 +96,16 @@ def history_item(message: ChatMessage) -> dict[str, Any]:
     }
 
 
-# Events that read or change a user's chats; ping and health do neither.
-ACTING_EVENTS = frozenset({"joinRoom", "chat-message", "component-message", "cancel-message"})
 
 
 def token_from(environ: dict[str, Any], auth: Any) -> str | None:
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"].strip():
-        return auth["token"].strip().removeprefix("Bearer ").strip()
-    query = parse_qs(environ.get("QUERY_STRING", "")).get("token")
+    given = auth.get("token") if isinstance(auth, dict) else None
+    if isinstance(given, str) and given.strip():
+        return given.strip().removeprefix("Bearer ").strip()
+    query = parse_qs(str(environ.get("QUERY_STRING", ""))).get("token")
     if query and query[0].strip():
         return query[0].strip()
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    scheme, _, token = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return None
@@ -141,25 +141,77 @@ class Gateway:
             client = self.clients.get((namespace, sid))
             if client is None:
                 return
-            if event in ACTING_EVENTS and not await users.still_active(client.user.id):
-                # The token was checked at connect; an account deactivated since may not act.
+            # The token was checked at connect; the account is read again on every event,
+            # so a deactivation or a demotion since takes effect at once.
+            current = await users.active_user(client.user.id)
+            if current is None:
+                await self._stop_watching(namespace, sid, client, everything=True)
                 await self.refuse(namespace, sid, "unauthorized", "this account is no longer active")
                 await self.sio.disconnect(sid, namespace=namespace)
                 return
+            demoted = client.user.is_admin and not current.is_admin
+            client.user = current
+            if demoted:
+                await self._stop_watching(namespace, sid, client)
+            outcome = "ok"  # the label of mochung_socketio_events_total: ok, refused, rate_limited, error
             try:
                 payload = None if model is None else payloads.validate(model, data, self._judged(client))
                 await handler(namespace, sid, client, payload)
             except payloads.Refused as error:
+                outcome = "refused"
                 await self.refuse(namespace, sid, error.code, error.message)
             except errors.DomainError as error:
                 code = next((c for kind, c in _ERROR_CODES if isinstance(error, kind)), "invalid")
+                outcome = "rate_limited" if code == "rate_limited" else "refused"
                 extra = {"retry_after": round(error.retry_after, 3)} if isinstance(error, errors.RateLimited) else {}
                 await self.refuse(namespace, sid, code, error.message, **extra)
-            except Exception:
-                log.exception("socket event %s failed", event)
-                await self.refuse(namespace, sid, "internal", "internal error")
+            except Exception as error:
+                outcome = "error"
+                if is_outage(error):  # the database or Redis is down: the client may try again
+                    log.warning("socket event %s: %s (%s)", event, OUTAGE_MESSAGE, type(error).__name__)
+                    await self.refuse(namespace, sid, "unavailable", OUTAGE_MESSAGE)
+                else:
+                    log.exception("socket event %s failed", event)
+                    await self.refuse(namespace, sid, "internal", "internal error")
+            finally:
+                metrics = self.app[keys.METRICS]
+                metrics.socketio_events.labels(event=event, outcome=outcome).inc()
+                if outcome == "rate_limited":
+                    metrics.rate_limited.labels(route=f"socketio:{event}").inc()
 
         return run
+
+    async def _stop_watching(self, namespace: str, sid: str, client: Client, *, everything: bool = False) -> None:
+        """Leave the rooms of other users this socket watches (all its rooms with
+        ``everything``): a demoted or deactivated admin stops receiving their events."""
+        for room, joined in list(client.joined.items()):
+            if everything or joined.owner_id != client.user.id:
+                client.joined.pop(room, None)
+                await self.sio.leave_room(sid, f"chat:{joined.session_id}", namespace=namespace)
+                if client.joined_session(joined.session_id) is None:
+                    await self.services.relay.leave(namespace, sid, str(joined.session_id))
+
+    async def recheck_watchers(self) -> None:
+        """Re-read the accounts of the sockets watching other users' rooms (admins), so a
+        demoted or deactivated admin stops receiving them even if their socket stays silent."""
+        watching = {
+            key: client
+            for key, client in self.clients.items()
+            if any(joined.owner_id != client.user.id for joined in client.joined.values())
+        }
+        if not watching:
+            return
+        current = await users.accounts({client.user.id for client in watching.values()})
+        for (namespace, sid), client in watching.items():
+            user = current.get(client.user.id)
+            if user is None or not user.is_active:
+                await self._stop_watching(namespace, sid, client, everything=True)
+                await self.refuse(namespace, sid, "unauthorized", "this account is no longer active")
+                await self.sio.disconnect(sid, namespace=namespace)
+            elif not user.is_admin:
+                client.user = user
+                await self._stop_watching(namespace, sid, client)
+                await self.refuse(namespace, sid, "forbidden", "admin rights were revoked; watching stopped")
 
     @staticmethod
     def _judged(client: Client) -> payloads.Judged:
@@ -175,16 +227,24 @@ class Gateway:
     # -- connection --------------------------------------------------------------------
     async def connect(self, namespace: str, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
+        connects = self.app[keys.METRICS].socketio_connects
         if token is None:
+            connects.labels(namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED)
         try:
             user = await users.user_for_token(token, self.app[keys.JWT_KEY])
         except errors.Unauthenticated:
+            connects.labels(namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED) from None
         self.clients[(namespace, sid)] = Client(user=user)
+        connects.labels(namespace=namespace, outcome="accepted").inc()
+        self.app[keys.METRICS].socketio_connections.labels(namespace=namespace).inc()
+        # the user's own room: notices for them whatever chat room they are in (rsvp-received)
+        await self.sio.enter_room(sid, f"user:{user.id}", namespace=namespace)
 
     async def disconnect(self, namespace: str, sid: str, *_: Any) -> None:
-        self.clients.pop((namespace, sid), None)
+        if self.clients.pop((namespace, sid), None) is not None:
+            self.app[keys.METRICS].socketio_connections.labels(namespace=namespace).dec()
         await self.services.relay.leave_all(namespace, sid)
 
     def connections(self) -> int:
@@ -192,7 +252,9 @@ class Gateway:
 
     # -- rooms ---------------------------------------------------------------------------
     async def join_room(self, namespace: str, sid: str, client: Client, data: payloads.JoinRoom) -> None:
-        session = await chat.join_session(client.user, data.room, data.wedding_id)
+        session = await chat.join_session(
+            client.user, data.room, data.wedding_id, before_create=functools.partial(self._may_open_session, client)
+        )
         room = data.room
         session_id = str(session.id)
         previous = client.joined.get(room)
@@ -214,6 +276,14 @@ class Gateway:
                 await self._resume(namespace, sid, session, local, resume)
         finally:  # a refused resume still leaves the socket joined and live
             await self.services.relay.go_live(local)
+
+    async def _may_open_session(self, client: Client) -> None:
+        settings = self.app[keys.SETTINGS]
+        wait = await self.app[keys.RATE_LIMITER].hit(
+            f"chat:sessions:user:{client.user.id}", settings.chat_sessions_per_hour, 3600
+        )
+        if wait is not None:
+            raise errors.RateLimited("too many new chat rooms; use one you have, or try again later", retry_after=wait)
 
     async def _resume(
         self, namespace: str, sid: str, session: ChatSession, local: LocalSocket, resume: payloads.Resume
@@ -297,7 +367,11 @@ class Gateway:
 
     async def cancel_message(self, namespace: str, sid: str, client: Client, data: payloads.CancelMessage) -> None:
         run, cancelled_now = await chat.request_cancel(client.user, data.message_id)
-        await self.services.turns.request_cancel(str(run.message_id))
+        turn = str(run.message_id)
+        await self.services.turns.request_cancel(turn)
+        if not cancelled_now and not await self.services.turns.held_among([turn]):
+            # running, but no worker holds it any more (it died): nothing would stop it
+            cancelled_now = await chat.end_orphaned_run(run.message_id, RunStatus.CANCELLED, "cancelled") is not None
         if not cancelled_now:
             return  # the actor stops the running turn and tells the room
         session_id = run.session_id

@@ -3,26 +3,79 @@ and a Swagger UI page that renders it."""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 import mochung
+from mochung.domain.errors import NotFound
 from mochung.server import keys
 from mochung.server.http.wire import Endpoint, ErrorBody, endpoint
 
 routes = web.RouteTableDef()
 REF = "#/components/schemas/{model}"
-_SECURITY = {"user": [{"bearer": []}], "admin": [{"bearer": []}]}
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {"user": [{"bearer": []}], "admin": [{"bearer": []}]}
+
+
+# Text in a request never holds a NUL (``wire.RefusesNul``: 400); any JSON a request may
+# carry (component props, unknown fields) is this, so the document says so too.
+NO_NUL = "^[^\\u0000]*$"
+JSON_VALUE = "JsonValue"
+_JSON_VALUE_SCHEMA: dict[str, Any] = {
+    "description": "Any JSON value whose text (strings and object keys) holds no NUL character",
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": REF.format(model=JSON_VALUE)}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": REF.format(model=JSON_VALUE)},
+        },
+    ],
+}
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples"})
+
+
+def _refuses_nul(schema: Any, top: bool = False) -> Any:
+    """``schema`` (a request's) with every string free of NUL and every "any value" a JsonValue.
+    Unknown fields are ignored at the ``top`` of a body (and not judged), so they stay free."""
+    if isinstance(schema, list):
+        return [_refuses_nul(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if not set(schema) - _ANNOTATIONS:  # anything at all
+        return {**schema, "$ref": REF.format(model=JSON_VALUE)}
+    result = {key: _refuses_nul(value) for key, value in schema.items() if key not in ("properties", "default")}
+    if "properties" in schema:
+        result["properties"] = {name: _refuses_nul(value) for name, value in schema["properties"].items()}
+    if "default" in schema:
+        result["default"] = schema["default"]
+    if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
+        result["pattern"] = NO_NUL
+    if schema.get("type") == "object" and not top:
+        if schema.get("additionalProperties", True) is True:
+            result["additionalProperties"] = {"$ref": REF.format(model=JSON_VALUE)}
+        result.setdefault("propertyNames", {"pattern": NO_NUL})
+    return result
 
 
 class _Schemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def of(self, annotation: Any, mode: str) -> dict[str, Any]:
-        schema = TypeAdapter(annotation).json_schema(by_alias=True, ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    def of(self, annotation: Any, mode: JsonSchemaMode) -> dict[str, Any]:
+        schema = TypeAdapter(annotation).json_schema(by_alias=True, ref_template=REF, mode=mode)
+        if mode == "validation":
+            schema = _refuses_nul(schema, top=True)
+            self.components[JSON_VALUE] = _JSON_VALUE_SCHEMA
         self.components.update(schema.pop("$defs", {}))
         title = schema.get("title")
         if schema.get("type") == "object" and isinstance(title, str) and title.isidentifier():
@@ -31,22 +84,27 @@ class _Schemas:
         return schema
 
 
+def _path_schema(name: str) -> dict[str, Any]:
+    """An ``{id}`` (or ``{…Id}``) is a UUID: anything else is 404 (see ``wire.path_id``)."""
+    if name == "id" or name.endswith("Id"):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
 def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": spec.summary, "tags": [spec.tag], "responses": {}}
     parameters = [
-        {"name": part[1:-1].split(":")[0], "in": "path", "required": True, "schema": {"type": "string"}}
-        for part in path.split("/")
-        if part.startswith("{")
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
+        for name in (part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{"))
     ]
     if spec.query is not None:
-        for name, field in spec.query.model_fields.items():
+        # each parameter with its rules (limit >= 1, patterns, enums), as the model checks them
+        query = spec.query.model_json_schema(by_alias=True, ref_template=REF, mode="validation")
+        schemas.components.update(query.pop("$defs", {}))
+        required = set(query.get("required", []))
+        for name, schema in query.get("properties", {}).items():
             parameters.append(
-                {
-                    "name": field.alias or name,
-                    "in": "query",
-                    "required": field.is_required(),
-                    "schema": TypeAdapter(field.annotation).json_schema(),
-                }
+                {"name": name, "in": "query", "required": name in required, "schema": _refuses_nul(schema)}
             )
     if parameters:
         operation["parameters"] = parameters
@@ -56,7 +114,9 @@ def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": schemas.of(spec.body, "validation")}},
         }
     success: dict[str, Any] = {"description": "Success"}
-    if spec.response is not None:
+    if isinstance(spec.response, str):  # a media type: the body is not JSON (CSV, iCalendar, HTML)
+        success["content"] = {spec.response: {"schema": {"type": "string"}}}
+    elif spec.response is not None:
         success["content"] = {"application/json": {"schema": schemas.of(spec.response, "serialization")}}
     operation["responses"][str(spec.status)] = success
     error_ref = {"content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
@@ -73,6 +133,23 @@ def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
     return operation
 
 
+def _plans_as_enum(components: dict[str, Any], app: web.Application) -> None:
+    """``planId`` names one of the configured plans and ``amount`` is its price (without a
+    plan, the price of one); the list is configuration, so it is filled in here."""
+    plans = app[keys.SETTINGS].plans
+    for schema in components.values():
+        properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        if "planId" not in properties or "amount" not in properties:
+            continue
+        schema["anyOf"] = [
+            *(
+                {"properties": {"planId": {"const": plan.id}, "amount": {"const": plan.amount}}, "required": ["planId"]}
+                for plan in plans
+            ),
+            {"properties": {"planId": {"type": "null"}, "amount": {"enum": sorted({p.amount for p in plans})}}},
+        ]
+
+
 def build_document(app: web.Application) -> dict[str, Any]:
     schemas = _Schemas()
     schemas.of(ErrorBody, "serialization")
@@ -83,6 +160,7 @@ def build_document(app: web.Application) -> dict[str, Any]:
             continue
         path = route.resource.canonical
         paths.setdefault(path, {})[route.method.lower()] = _operation(spec, path, schemas)
+    _plans_as_enum(schemas.components, app)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -110,16 +188,70 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[keys.OPENAPI_DOCUMENT])
 
 
-_SWAGGER_PAGE = """<!doctype html>
+# Swagger UI comes from the pinned ``swagger-ui-py`` package (its static files only) and is
+# served by this server: no CDN, each file with its Subresource Integrity hash, and a
+# Content-Security-Policy that lets the page load nothing else.
+_SWAGGER_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+_SWAGGER_INIT = b'window.ui = SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui"});\n'
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _swagger_dir() -> Path:
+    spec = importlib.util.find_spec("swagger_ui")  # found, not imported (it would load jinja2)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing: pip install 'swagger-ui-py'")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def _integrity(body: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(body).digest()).decode()
+
+
+@functools.cache
+def _swagger_files() -> dict[str, tuple[bytes, str]]:
+    """name → (body, content type): the two Swagger UI files and the line that starts it."""
+    folder = _swagger_dir()
+    files = {name: ((folder / name).read_bytes(), kind) for name, kind in _SWAGGER_ASSETS.items()}
+    files["init.js"] = (_SWAGGER_INIT, "text/javascript")
+    return files
+
+
+@functools.cache
+def _swagger_page() -> str:
+    files = _swagger_files()
+
+    def sri(name: str) -> str:
+        return f'integrity="{_integrity(files[name][0])}"'
+
+    return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mochung API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css" {sri("swagger-ui.css")}></head>
 <body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui"});</script>
+<noscript>The API is described by <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
+<script src="/api/docs/assets/swagger-ui-bundle.js" {sri("swagger-ui-bundle.js")}></script>
+<script src="/api/docs/assets/init.js" {sri("init.js")}></script>
 </body></html>"""
 
 
 @routes.get("/api/docs")
 @endpoint(summary="Swagger UI for this API", tag="docs")
 async def swagger_ui(request: web.Request) -> web.Response:
-    return web.Response(text=_SWAGGER_PAGE, content_type="text/html")
+    return web.Response(text=_swagger_page(), content_type="text/html", headers={"Content-Security-Policy": DOCS_CSP})
+
+
+@routes.get("/api/docs/assets/{name}")
+@endpoint(summary="A file of the Swagger UI page", tag="docs", response="text/javascript", errors=(404,))
+async def swagger_asset(request: web.Request) -> web.Response:
+    found = _swagger_files().get(request.match_info["name"])
+    if found is None:
+        raise NotFound("no such file")
+    body, kind = found
+    return web.Response(
+        body=body,
+        content_type=kind,
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=86400", "Content-Security-Policy": DOCS_CSP},
+    )

@@ -10,11 +10,13 @@ import uuid
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from mochung.adapters.ratelimit import retry_after_header
 from mochung.domain import errors
 from mochung.logging import request_id_var
 from mochung.server import keys
+from mochung.server.http.outages import OUTAGE_MESSAGE, is_outage
 from mochung.server.http.wire import ErrorBody, ErrorDetail, Handler
 
 log = logging.getLogger("mochung.http")
@@ -63,7 +65,7 @@ def _from_domain(error: errors.DomainError) -> web.Response:
         details = [ErrorDetail(field=error.field, message=error.message)]
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    extra = None
+    extra: dict[str, Any] | None = {"code": error.code} if error.code else None
     if isinstance(error, errors.PaymentVerificationFailed):
         extra = {"reason": error.reason, "payment": error.payment}
     return error_response(status, error.message, details, headers, extra)
@@ -103,7 +105,30 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         request_id_var.reset(token)
 
 
+async def remember_plain_paths(app: web.Application) -> None:
+    """Each fixed path (no ``{…}`` in it) and its methods, once the routes are final.
+    ``/api/file/my-files`` is also a match of ``/api/file/{id}``, and aiohttp would let that
+    route's methods answer for it (a 404, or an ``Allow`` with DELETE)."""
+    methods: dict[str, set[str]] = {}
+    for route in app.router.routes():
+        resource = route.resource
+        if isinstance(resource, web.PlainResource):
+            methods.setdefault(resource.canonical, set()).add(route.method)
+    app[keys.PLAIN_PATHS] = {path: frozenset(names) for path, names in methods.items()}
+
+
+def _method_not_allowed(request: web.Request) -> web.Response | None:
+    """405 with exactly the path's own methods, for a fixed path asked with another method."""
+    allowed = request.app.get(keys.PLAIN_PATHS, {}).get(request.path)
+    if allowed is None or request.method in allowed or "*" in allowed:
+        return None
+    return error_response(405, "Method Not Allowed", headers={"Allow": ",".join(sorted(allowed))})
+
+
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    refused = _method_not_allowed(request)
+    if refused is not None:
+        return refused
     try:
         return await handler(request)
     except errors.DomainError as error:
@@ -112,7 +137,10 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         if error.status < 400:
             raise
         return _from_http(error)
-    except Exception:
+    except Exception as error:
+        if is_outage(error):  # the database or Redis is down (restarting): 503, not 500
+            log.warning("%s %s: %s (%s)", request.method, request.path, OUTAGE_MESSAGE, type(error).__name__)
+            return error_response(503, OUTAGE_MESSAGE, headers={"Retry-After": "1"})
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(500, "Internal Server Error")
 
@@ -131,9 +159,35 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.headers["Access-Control-Max-Age"] = "600"
     else:
         response = await handler(request)
-    if permitted and not response.prepared:
-        response.headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
+    if permitted and origin is not None and not response.prepared:  # permitted has an Origin; mypy cannot tell
+        response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "X-Request-Id, Retry-After"
         response.headers["Vary"] = "Origin"
     return response
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response (errors, files and streams included, as it is sent): browsers must
+    not guess a content type other than the one declared."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+class QuietMalformedRequests(logging.Filter):
+    """aiohttp refuses a request it cannot parse (a header over its size limit, say) before
+    the app sees it, and logs that at ERROR with a traceback. A client's malformed request is
+    not a server error: one WARNING line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BadHttpMessage):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = f"{record.msg}: {type(error).__name__} (status {error.code})"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(existing, QuietMalformedRequests) for existing in server_log.filters):
+        server_log.addFilter(QuietMalformedRequests())

@@ -7,16 +7,25 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, PlainSerializer, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
+from mochung.domain import jsonlimits
 from mochung.domain.errors import Invalid, NotFound
 from mochung.domain.models import User
 from mochung.server.http.callers import Auth, admit
@@ -38,7 +47,25 @@ def iso_utc(value: dt.datetime) -> str:
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(iso_utc, return_type=str)]
 
 
-class WireModel(BaseModel):
+class RefusesNul(BaseModel):
+    """A request model: no text anywhere in it (nested objects included) holds a NUL.
+    PostgreSQL cannot store one, so both databases refuse it here, before anything is done."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str | dict | list):
+            where = jsonlimits.nul_path(value)
+            if where is not None:
+                name = info.field_name or ""
+                field = cls.model_fields.get(name)
+                alias = (field.alias if field is not None else None) or name
+                inside = f" (at {alias}.{where})" if where else ""
+                raise PydanticCustomError("nul", f"{jsonlimits.NUL_RULE}{inside}")
+        return value
+
+
+class WireModel(RefusesNul):
     """A body on the wire: camelCase names, unknown fields ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
@@ -67,10 +94,7 @@ def _details(error: ValidationError) -> list[tuple[str, str]]:
 
 async def read_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise Invalid("request body must be JSON") from error
+    data = jsonlimits.loads(raw) if raw.strip() else {}  # 400 when not JSON or nested too deeply
     if not isinstance(data, dict):
         raise Invalid("request body must be a JSON object")
     try:
@@ -167,6 +191,8 @@ def endpoint(
             caller = None
             if spec.auth in ("user", "admin"):
                 caller = await admit(request, admin=spec.auth == "admin")
+            if jsonlimits.NUL in request.match_info.get("slug", ""):
+                raise NotFound("page not found")  # no slug holds a NUL (PostgreSQL could not even look)
             if "caller" in wanted:
                 arguments["caller"] = caller
             if "path_id" in wanted or spec.load is not None:
@@ -181,7 +207,7 @@ def endpoint(
                 arguments["body"] = await read_body(request, spec.body)
             return await route(request, **arguments)
 
-        handler.__endpoint__ = spec  # type: ignore[attr-defined]
+        handler.__endpoint__ = spec  # type: ignore[attr-defined]  # read back by the OpenAPI document (docs.py)
         return handler
 
     return attach

@@ -46,7 +46,7 @@ class ReviewBody(WireModel):
 def admin_payment_out(payment: Payment) -> AdminPaymentOut:
     return AdminPaymentOut(
         **payment_out(payment).model_dump(),
-        user_id=payment.user_id,  # type: ignore[attr-defined]
+        user_id=payment.user_id,
         user_email=payment.user.email if payment.user is not None else None,
         flagged=payment.flagged,
         review_decision=payment.review_decision,

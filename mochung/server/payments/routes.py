@@ -36,7 +36,7 @@ class CreateBody(WireModel):
 
 
 class VerifyBody(WireModel):
-    payment_id: str = Field(min_length=1, max_length=200, description="our payment id (or its merchantUid)")
+    payment_id: str = Field(min_length=1, max_length=100, description="our payment id (or its merchantUid)")
     imp_uid: str | None = Field(
         default=None, min_length=1, max_length=200, description="PortOne's id: V1 imp_uid, V2 paymentId"
     )
@@ -65,7 +65,7 @@ def payment_out(payment: Payment) -> PaymentOut:
         amount=payment.amount,
         currency=payment.currency,
         status=payment.status.value,
-        page_id=payment.page_id,  # type: ignore[attr-defined]
+        page_id=payment.page_id,
         plan_id=payment.plan_id,
         customer_name=payment.customer_name,
         failure_reason=payment.failure_reason,
@@ -104,6 +104,7 @@ async def create(request: web.Request, caller: User, body: CreateBody) -> web.Re
         customer_name=body.customer_name,
         plan_id=body.plan_id,
     )
+    request.app[keys.METRICS].payments.labels(status="created").inc()
     return respond(payment_out(payment), status=201)
 
 
@@ -125,6 +126,7 @@ async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Re
             raise Invalid("impUid is required", details=[("impUid", "PortOne's imp_uid")])
         provider_id = payment.merchant_uid  # V2: the browser paid with paymentId = our merchant uid
     result = await rules.verify_payment(provider, payment, provider_id)
+    request.app[keys.METRICS].payments.labels(status=result.payment.status.value).inc()
     if result.paid:
         return respond(payment_out(result.payment))
     raise PaymentVerificationFailed(
@@ -140,25 +142,43 @@ async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Re
     tag=TAG,
     auth="provider",
     errors=(400, 503),
+    extra={
+        "description": "Signed as Standard Webhooks (PortOne V2): a request without the three headers, or "
+        "whose signature does not verify with MOCHUNG_PORTONE_WEBHOOK_SECRET, is refused (400).",
+        "parameters": [
+            {"name": name, "in": "header", "required": True, "schema": {"type": "string", "minLength": 1}}
+            for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        ],
+    },
 )
 async def webhook(request: web.Request) -> web.Response:
     payments = request.app[keys.PAYMENTS]
     provider = payments.provider_for(request)
+    outcomes = request.app[keys.METRICS].payment_webhooks
     body = await request.read()
     if provider.signs_webhooks:
         if payments.webhook_secret is None:
+            outcomes.labels(outcome="not_configured").inc()
             raise Invalid("webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
         try:
             verify_webhook(payments.webhook_secret, request.headers, body)
         except InvalidWebhook as error:
+            outcomes.labels(outcome="bad_signature").inc()
             log.warning("webhook refused: %s", error.reason)
             raise Invalid(f"invalid webhook: {error.reason}") from error
     event = parse_webhook_event(body)
     found = await rules.payment_for_webhook(event) if event is not None else None
     if found is None:  # not about one of our payments: acknowledge so PortOne stops retrying
+        outcomes.labels(outcome="ignored").inc()
         return respond({"received": True})
     payment, provider_id = found
-    result = await rules.verify_payment(provider, payment, provider_id, from_webhook=True)
+    try:
+        result = await rules.verify_payment(provider, payment, provider_id, from_webhook=True)
+    except Exception:
+        outcomes.labels(outcome="error").inc()
+        raise
+    outcomes.labels(outcome=result.payment.status.value).inc()
+    request.app[keys.METRICS].payments.labels(status=result.payment.status.value).inc()
     log.info("webhook %s for %s: %s", event.type if event else "?", payment.merchant_uid, result.payment.status.value)
     return respond({"received": True, "status": result.payment.status.value})
 

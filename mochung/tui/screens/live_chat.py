@@ -1,5 +1,6 @@
 """Live chat: pick a session and watch its room over Socket.IO as it happens, or open your
-own test room and talk to the agents as your admin account (the "test user")."""
+own test room and talk to the agents as your admin account (the "test user"), with any
+published page as the agents' context (the demo page by default; switch it any time)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from mochung.tui.client import ChatLink
 from mochung.tui.format import short, when
 from mochung.tui.models import (
+    AdminPage,
     AdminSession,
     ChatEntry,
     ChatEvent,
@@ -33,6 +35,7 @@ from mochung.tui.widgets.chat_log import ChatLog
 from mochung.tui.widgets.components import SuggestionChips
 
 REFRESH_SECONDS = 10.0
+DEMO_SLUG = "minjun-seoyeon"  # the page `mochung demo` seeds: the test room's default context
 
 
 def admin_room_of(user_id: str) -> str:
@@ -43,15 +46,23 @@ class LiveChatScreen(AdminScreen):
     CSS_PATH = "live_chat.tcss"
     # opening the test room creates a chat session on the server the first time
     MUTATING = frozenset({"test_room"})
+    # each with a control key too: while the chat input has focus it takes the letters,
+    # and the footer keeps showing what can be pressed
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "test_room", "My test room"),
-        Binding("r", "reload", "Refresh sessions"),
+        Binding("t,ctrl+t", "test_room", "My test room"),
+        Binding("p,ctrl+o", "pick_page", "Page for the agents"),
+        Binding("r,ctrl+r", "reload", "Refresh sessions"),
     ]
 
     class SessionsLoaded(Message):
         def __init__(self, listing: Listing[AdminSession]) -> None:
             super().__init__()
             self.listing = listing
+
+    class PagesLoaded(Message):
+        def __init__(self, pages: list[AdminPage]) -> None:
+            super().__init__()
+            self.pages = pages
 
     class RoomOpened(Message):
         def __init__(self, room: str) -> None:
@@ -73,6 +84,8 @@ class LiveChatScreen(AdminScreen):
         self.room: str | None = None
         self.session_id: str | None = None
         self.sessions: dict[str, AdminSession] = {}
+        self.pages: dict[str, AdminPage] = {}  # published pages by id: the test room's choices
+        self.room_page: str | None = None  # the page the open room's agents read (session-info)
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -83,6 +96,7 @@ class LiveChatScreen(AdminScreen):
                 yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
             with Vertical(id="room-pane"):
                 yield Static("Not watching a room.", id="room-title", classes="panel-title")
+                yield Select[str]([], prompt="Page for the agents (published pages)", id="page-select")
                 yield ChatLog(id="chat-log")
                 yield Input(placeholder="press t to open your test room and chat", id="chat-input", disabled=True)
         yield Footer()
@@ -92,6 +106,8 @@ class LiveChatScreen(AdminScreen):
 
     def on_screen_resume(self) -> None:
         self.load_sessions()
+        if not self.pages:
+            self.load_pages()
         # the sessions' live sockets and last activity move on their own: poll while shown
         if self._timer is None:
             self._timer = self.set_interval(REFRESH_SECONDS, self.load_sessions)
@@ -108,6 +124,38 @@ class LiveChatScreen(AdminScreen):
 
     def action_reload(self) -> None:
         self.load_sessions()
+        self.load_pages()
+
+    def action_pick_page(self) -> None:
+        self.query_one("#page-select", Select).focus()
+
+    @work(exclusive=True, group="pages")
+    async def load_pages(self) -> None:
+        listing = await self.guarded(self.api.pages(status="published"))
+        if listing is not None:
+            self.post_message(self.PagesLoaded(listing.items))
+
+    def on_live_chat_screen_pages_loaded(self, message: PagesLoaded) -> None:
+        self.pages = {page.id: page for page in message.pages}
+        select: Select[str] = self.query_one("#page-select", Select)
+        chosen = select.value if isinstance(select.value, str) else None
+        select.set_options((f"{page.title or '(untitled)'}  ·  {page.slug}", page.id) for page in message.pages)
+        if chosen not in self.pages:  # the demo page by default, else the newest
+            demo = next((page.id for page in message.pages if page.slug == DEMO_SLUG), None)
+            chosen = demo or next(iter(self.pages), None)
+        if chosen is not None:
+            select.value = chosen
+
+    @property
+    def chosen_page(self) -> str | None:
+        value = self.query_one("#page-select", Select).value
+        return value if isinstance(value, str) else None
+
+    @on(Select.Changed, "#page-select")
+    def switch_page(self, event: Select.Changed) -> None:
+        """In the test room, a page chosen becomes the agents' context at once (re-join)."""
+        if self.own_room and self.room is not None and self.chosen_page != self.room_page:
+            self.open_room(self.room)
 
     @work(exclusive=True, group="sessions")
     async def load_sessions(self) -> None:
@@ -162,7 +210,8 @@ class LiveChatScreen(AdminScreen):
             await self.attempt(self.link.leave(self.room, profile.id))
         self.room, self.session_id = room, None
         self.post_message(self.RoomOpened(room))  # handled before the room's own events, which come after join
-        await self.attempt(self.link.join(room, profile.id))
+        page = self.chosen_page if room == admin_room_of(profile.id) else None  # only the own room's page is set
+        await self.attempt(self.link.join(room, profile.id, page))
 
     async def on_live_chat_screen_room_opened(self, message: RoomOpened) -> None:
         await self.query_one("#chat-log", ChatLog).reset([])
@@ -181,7 +230,14 @@ class LiveChatScreen(AdminScreen):
             chat_input.placeholder = "watching only; press t to chat in your own test room"
         who = "your test room" if self.own_room else "watching"
         session = f"  ·  session {short(self.session_id)}" if self.session_id else ""
-        self.query_one("#room-title", Static).update(f"{who}: {self.room}{session}")
+        page = self.pages.get(self.room_page or "")
+        if page is not None:
+            about = f"  ·  page: {page.title or page.slug}"
+        elif self.room_page:
+            about = f"  ·  page {short(self.room_page)}"
+        else:
+            about = "  ·  no page" if self.session_id else ""
+        self.query_one("#room-title", Static).update(f"{who}: {self.room}{session}{about}")
 
     async def on_live_chat_screen_event(self, message: Event) -> None:
         event = message.event
@@ -190,6 +246,7 @@ class LiveChatScreen(AdminScreen):
         log = self.query_one("#chat-log", ChatLog)
         if isinstance(event, SessionInfo):
             self.session_id = event.session_id
+            self.room_page = event.wedding_id
             self._show_room_state()
         elif isinstance(event, RoomHistory):
             await log.reset(event.entries)

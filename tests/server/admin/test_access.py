@@ -16,6 +16,7 @@ def _admin_routes() -> list[tuple[str, str]]:
     for table in admin.ROUTE_TABLES:
         for route in table:
             path = route.path.replace("{id}", SOME_ID).replace("{dataset}", "smoke")  # type: ignore[attr-defined]
+            path = path.replace("{case}", "some-case")
             routes.append((route.method, path))  # type: ignore[attr-defined]
     return routes
 
@@ -36,6 +37,8 @@ def test_every_protocol_admin_route_exists() -> None:
         ("GET", "/api/admin/evaluation/datasets"),
         ("GET", "/api/admin/evaluation/results/:dataset"),
         ("POST", "/api/admin/evaluation/run/:dataset"),
+        ("GET", "/api/admin/evaluation/results"),
+        ("POST", "/api/admin/evaluation/run"),
     } <= paths
 
 
@@ -55,7 +58,7 @@ async def test_every_admin_route_refuses_anonymous_and_non_admins(client) -> Non
 async def test_admin_routes_are_documented_as_admin_only(client) -> None:
     document = await (await client.get("/api/openapi.json")).json()
     for method, path in _admin_routes():
-        template = path.replace(SOME_ID, "{id}").replace("smoke", "{dataset}")
+        template = path.replace(SOME_ID, "{id}").replace("smoke", "{dataset}").replace("some-case", "{case}")
         operation = document["paths"][template][method.lower()]
         assert operation["security"] == [{"bearer": []}]
         assert {"401", "403"} <= set(operation["responses"])

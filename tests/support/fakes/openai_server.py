@@ -10,6 +10,7 @@ returned. Every request body is kept in ``requests`` for the test to inspect.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -33,6 +34,9 @@ def _user_text(messages: list[dict[str, Any]]) -> str:
 class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0
+    # the verdict it gives when asked for structured output (an LLM-as-judge prompt)
+    judge_score: bool | float = True
+    delay_seconds: float = 0.0  # before each answer, as a hosted model takes its time
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -41,6 +45,10 @@ class FakeOpenAI:
 
     def decide(self, body: dict[str, Any]) -> dict[str, Any]:
         """``{"tool": name, "args": {...}}`` or ``{"text": ...}`` for this request."""
+        if body.get("response_format"):  # a judge asking for {"reasoning", "score"} as JSON
+            reasoning = "The trajectory reaches the answer as the reference does."
+            verdict = {"reasoning": reasoning, "score": self.judge_score}
+            return {"text": json.dumps(verdict)}
         tools = {tool["function"]["name"] for tool in body.get("tools") or []}
         messages = body.get("messages") or []
         results = _tool_results(messages)
@@ -75,6 +83,8 @@ class FakeOpenAI:
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         self.requests.append(body)
         self.calls += 1
         step = self.decide(body)

@@ -1,0 +1,101 @@
+"""Guestbook routes: the public list and writes (rate-limited per visitor), the writer's
+delete with the password, the couple's delete. Entries go out as JSON text, never HTML."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+from pydantic import Field
+
+from mochung.domain.guests import guestbook
+from mochung.domain.models import GuestbookEntry, Page, User
+from mochung.domain.pages import owned_page
+from mochung.server.auth import limit
+from mochung.server.guests.visitors import limit_guest_write, remember_visitor
+from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_id, respond
+
+routes = web.RouteTableDef()
+TAG = "guests"
+DELETE_ATTEMPTS_PER_ENTRY = 10  # wrong passwords are guessed per entry, whoever guesses
+
+
+class EntryBody(WireModel):
+    name: str = Field(max_length=200)  # the limits (after trimming) are the domain's
+    content: str = Field(max_length=5000)
+    password: str = Field(max_length=200)
+
+
+class PasswordBody(WireModel):
+    password: str = Field(default="", max_length=200)
+
+
+class EntryOut(WireModel):
+    id: uuid.UUID
+    name: str
+    content: str = Field(description="plain text: escape it before showing it")
+    created_at: UtcDatetime
+
+
+def entry_out(entry: GuestbookEntry) -> EntryOut:
+    return EntryOut(id=entry.id, name=entry.name, content=entry.content, created_at=entry.created_at)
+
+
+@routes.get("/api/page/public/{slug}/guestbook")
+@endpoint(
+    summary="The guestbook, newest first",
+    tag=TAG,
+    query=SliceQuery,
+    response=Paginated[EntryOut],
+    errors=(400, 404),
+)
+async def list_entries(request: web.Request, query: SliceQuery) -> web.Response:
+    page = await guestbook.guestbook_page(request.match_info["slug"])
+    found = await guestbook.entries(page, query.limit, query.cursor)
+    return respond(Paginated[EntryOut](items=[entry_out(e) for e in found.items], next_cursor=found.next_cursor))
+
+
+@routes.post("/api/page/public/{slug}/guestbook")
+@endpoint(
+    summary="Write in the guestbook; the password lets the writer delete the entry",
+    tag=TAG,
+    body=EntryBody,
+    response=EntryOut,
+    status=201,
+    errors=(400, 404, 429),
+)
+async def write(request: web.Request, body: EntryBody) -> web.StreamResponse:
+    page = await guestbook.guestbook_page(request.match_info["slug"])
+    await limit_guest_write(request, str(page.id))
+    entry = await guestbook.write(page, body.name, body.content, body.password)
+    return remember_visitor(request, respond(entry_out(entry), status=201))
+
+
+@routes.delete("/api/page/public/{slug}/guestbook/{id}")
+@endpoint(
+    summary="Delete my guestbook entry with its password",
+    tag=TAG,
+    body=PasswordBody,
+    status=204,
+    errors=(400, 403, 404, 429),
+)
+async def delete_mine(request: web.Request, path_id: uuid.UUID, body: PasswordBody) -> web.Response:
+    page = await guestbook.guestbook_page(request.match_info["slug"])
+    await limit_guest_write(request, str(page.id))
+    await limit(request, f"guestbook-delete:{path_id}", DELETE_ATTEMPTS_PER_ENTRY, 600, "attempts on this entry")
+    await guestbook.delete_by_writer(page, path_id, body.password)
+    return web.Response(status=204)
+
+
+async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
+    return await owned_page(str(page_id), caller, admin_allowed=False)
+
+
+@routes.delete("/api/page/{id}/guestbook/{entryId}")
+@endpoint(
+    summary="Delete a guestbook entry from my page", tag=TAG, auth="user", status=204, errors=(404,), load=_own_page
+)
+async def delete_on_my_page(request: web.Request, found: Page) -> web.Response:
+    await guestbook.delete_by_owner(found, path_id(request, "entryId"))
+    return web.Response(status=204)

@@ -1,0 +1,180 @@
+"""Fuzzing: schemathesis against a live ``mochung serve`` (a real process on a free port),
+as an anonymous caller, a user and an admin, on SQLite (embedded) and on PostgreSQL + Redis.
+
+Every operation of ``/api/openapi.json`` is called with requests generated from the
+document (valid and invalid ones) and the answers are checked: no server error, every
+answer as documented (status, content type, body schema, ``Allow``), valid requests
+accepted and invalid ones refused. Bounded: a few examples per operation and a time budget
+per caller, so one database takes about two minutes.
+
+What a schema cannot say is configured in ``schemathesis.toml`` beside this file (an upload
+whose bytes are not an image).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import Process, free_port
+from tests.support import PASSWORD, POSTGRES_URL, REDIS_URL, TEST_SECRET, need_service, scratch_postgres_database
+from tests.support.waiting import wait_until
+
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.timeout(900),
+    # Not yet at zero: what remains is listed in issue 12's part A report (signed webhooks,
+    # guests' and evaluation's routes being written, opaque cursors). The figures print anyway.
+    pytest.mark.xfail(reason="fuzzing findings outside part A remain; see the report", strict=False),
+]
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SECONDS_PER_CALLER = int(os.environ.get("MOCHUNG_FUZZ_SECONDS", "40"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("MOCHUNG_FUZZ_EXAMPLES", "10"))
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+def _env(workdir: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCHUNG_", "OPENAI_"))}
+    env.update(
+        {
+            "MOCHUNG_DATABASE_URL": database_url,
+            "MOCHUNG_JWT_SECRET": TEST_SECRET,
+            "MOCHUNG_DATA_DIR": str(workdir / "data"),
+            "MOCHUNG_LOG_FORMAT": "text",
+            "MOCHUNG_LOG_LEVEL": "INFO",
+            "MOCHUNG_BROKER_NAMESPACE": f"fuzz-{workdir.name}",
+            # the fuzzer is one client hammering every route: no limit may stand between it and them
+            "MOCHUNG_REGISTRATIONS_PER_HOUR": "1000000",
+            "MOCHUNG_CHAT_SESSIONS_PER_HOUR": "1000000",
+            "MOCHUNG_LOGIN_MAX_ATTEMPTS": "1000000",
+            "MOCHUNG_INVITATION_VALIDATE_PER_MINUTE": "1000000",
+            "MOCHUNG_GUEST_WRITES_PER_VISITOR": "1000000",
+            "MOCHUNG_GUEST_WRITES_PER_IP": "1000000",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if redis_url:
+        env["MOCHUNG_REDIS_URL"] = redis_url
+    return env
+
+
+def _call(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+def _healthy(url: str, process: Process) -> bool:
+    process.check_alive()
+    with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/api/health", timeout=5) as response:
+        return bool(response.status == 200)
+    return False
+
+
+@contextlib.contextmanager
+def _live_server(workdir: Path, database_url: str, redis_url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
+    """A migrated server with an admin and a user; yields its URL and their tokens."""
+    env = _env(workdir, database_url, redis_url)
+    mochung = [sys.executable, "-m", "mochung"]
+    subprocess.run([*mochung, "db", "migrate"], env=env, cwd=workdir, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*mochung, "admin", "create", "admin@example.com", "--password-stdin"],
+        input=PASSWORD.encode(),
+        env=env,
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    process = Process("serve", [*mochung, "serve", "--port", str(port)], env, workdir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _healthy(url, process), "the server to start", within=90)
+        _call(f"{url}/api/auth/register", {"email": "user@example.com", "password": PASSWORD})
+        tokens = {
+            who: _call(f"{url}/api/auth/login", {"email": f"{who}@example.com", "password": PASSWORD})["access_token"]
+            for who in ("user", "admin")
+        }
+        yield url, tokens
+    finally:
+        process.stop()
+        log = process.log()
+        assert "Traceback" not in log, f"the server logged a traceback:\n{log[-5000:]}"
+
+
+def _fuzz(url: str, token: str | None, report: Path, workdir: Path) -> dict[str, Any]:
+    command = [
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{url}/api/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--max-time",
+        str(SECONDS_PER_CALLER),
+        "--no-shrink",
+        "--seed",
+        os.environ.get("MOCHUNG_FUZZ_SEED", "20261201"),
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+    ]
+    if token is not None:
+        command += ["--header", f"Authorization: Bearer {token}"]
+    run = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=SECONDS_PER_CALLER + 240)
+    assert report.exists(), f"schemathesis wrote no report:\n{run.stdout[-5000:]}\n{run.stderr[-3000:]}"
+    result: dict[str, Any] = json.loads(report.read_text())
+    result["output"] = run.stdout
+    return result
+
+
+def _figures(who: str, result: dict[str, Any]) -> str:
+    failures = result.get("failures", [])
+    server_errors = sum(f["count"] for f in failures if f["type"] in ("ServerError", "ContentTypeServerError"))
+    return (
+        f"{who}: {result['operations']['tested']} operations, {result['test_cases']['generated']} examples, "
+        f"{server_errors} with a 5xx, {result['test_cases']['unique_failures']} failures, "
+        f"{len(result.get('errors', []))} errors"
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    if request.param == "sqlite":
+        with _live_server(tmp_path, f"sqlite://{tmp_path / 'data' / 'mochung.sqlite3'}", None) as found:
+            yield found
+        return
+    server = need_service(POSTGRES_URL, "PostgreSQL")
+    redis_url = need_service(REDIS_URL, "Redis")
+    with scratch_postgres_database(server, "mochung_fuzz") as url, _live_server(tmp_path, url, redis_url) as found:
+        yield found
+
+
+def test_the_api_survives_fuzzing_as_it_is_documented(live: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    url, tokens = live
+    figures, problems = [], []
+    for who, token in (("anonymous", None), ("user", tokens["user"]), ("admin", tokens["admin"])):
+        result = _fuzz(url, token, tmp_path / f"{who}.json", tmp_path)
+        figures.append(_figures(who, result))
+        if result["test_cases"]["unique_failures"] or result.get("errors"):
+            problems.append(f"--- as {who} ---\n{result['output'][-12000:]}")
+    print("\n".join(figures))  # the figures of the run (pytest -s shows them)
+    assert not problems, "\n".join(figures) + "\n" + "\n".join(problems)

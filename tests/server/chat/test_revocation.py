@@ -1,0 +1,122 @@
+"""Issue 12, defects 2 and 8 (rooms): revoked admin rights take effect on open sockets at
+once, and a room name is its owner's (embedded mode, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from aiohttp.test_utils import TestClient
+
+from mochung.domain.models import ChatSession
+from tests.server.chat.helpers import ChatClient, new_room
+from tests.support.users import bearer, new_account, token_for, user_with_token
+
+
+async def _change(client: TestClient, user_id: str, **changes: bool) -> None:
+    admin = await new_account(admin=True)
+    response = await client.patch(f"/api/admin/users/{user_id}", json=changes, headers=bearer(token_for(admin)))
+    assert response.status == 200, await response.text()
+
+
+async def test_a_demoted_admin_can_no_longer_join_another_users_room(
+    client: TestClient, sockets: Callable[..., ChatClient]
+) -> None:
+    owner_id, owner_token = await user_with_token()
+    owner = sockets()
+    await owner.connect(owner_token)
+    room = new_room()
+    owner_session = (await owner.join(room, owner_id))["session_id"]
+    await owner.answer(await owner.send(owner_session, room, owner_id, "계좌번호는 비밀"))
+
+    b = await new_account(admin=True)
+    socket_b = sockets("namespace")
+    await socket_b.connect(token_for(b))  # connected while an admin
+    await _change(client, b["id"], isAdmin=False)
+    joined = await socket_b.join(room, b["id"])
+    assert joined["session_id"] != owner_session  # a room of B's own, not the owner's
+    assert socket_b.events["roomHistory"][-1] == []
+
+
+async def test_a_demoted_and_deactivated_admin_stops_receiving_a_watched_room(
+    client: TestClient, sockets: Callable[..., ChatClient]
+) -> None:
+    owner_id, owner_token = await user_with_token()
+    owner = sockets()
+    await owner.connect(owner_token)
+    room = new_room()
+    session_id = (await owner.join(room, owner_id))["session_id"]
+
+    admin = await new_account(admin=True)
+    watcher = sockets("namespace")
+    await watcher.connect(token_for(admin))
+    assert (await watcher.join(room, admin["id"]))["session_id"] == session_id
+    first = await owner.send(session_id, room, owner_id, "하나")
+    await watcher.wait_for("newMessage", message_id=first, role="assistant")
+
+    await _change(client, admin["id"], isAdmin=False)
+    await asyncio.sleep(2.5)  # the watching sockets are re-checked every second
+    seen = sum(len(events) for events in watcher.events.values())
+    second = await owner.send(session_id, room, owner_id, "둘: 신한 110-123-456789")
+    await owner.answer(second)
+    await watcher.settle()
+    later = [p for name, events in watcher.events.items() for p in events if name != "pong"]
+    assert not any(isinstance(p, dict) and p.get("message_id") == second for p in later)
+    assert sum(len(events) for name, events in watcher.events.items() if name != "pong") <= seen + 1  # the notice
+
+
+async def test_a_deactivated_socket_is_refused_and_dropped_on_its_next_event(
+    client: TestClient, sockets: Callable[..., ChatClient]
+) -> None:
+    user_id, token = await user_with_token()
+    chat_client = sockets()
+    await chat_client.connect(token)
+    await _change(client, user_id, isActive=False)
+    await chat_client.emit("ping")
+    assert (await chat_client.wait_for("message-error"))[0]["error"] == "unauthorized"
+
+
+async def test_a_room_name_cannot_be_squatted_by_another_user(sockets: Callable[..., ChatClient]) -> None:
+    owner_id, owner_token = await user_with_token()
+    squatter_id, squatter_token = await user_with_token()
+    room = f"page-{uuid.uuid4()}"  # a page id is public
+    squatter = sockets()
+    await squatter.connect(squatter_token)
+    taken = (await squatter.join(room, squatter_id))["session_id"]
+
+    owner = sockets("namespace")
+    await owner.connect(owner_token)
+    mine = (await owner.join(room, owner_id))["session_id"]  # not "forbidden"
+    assert mine != taken
+    message_id = await owner.send(mine, room, owner_id, "안녕하세요")
+    assert await owner.answer(message_id)
+    assert owner.events["message-error"] == []
+    # each finds their own session again under the same name
+    assert (await owner.join(room, owner_id))["session_id"] == mine
+    assert (await squatter.join(room, squatter_id))["session_id"] == taken
+    # and the scoped name cannot be taken either
+    scoped = (await ChatSession.get(id=mine)).room
+    assert (await squatter.join(scoped, squatter_id))["session_id"] not in (mine, taken)
+
+
+async def test_new_chat_rooms_are_rate_limited_per_user(
+    aiohttp_client: object, make_settings: Callable[..., object]
+) -> None:
+    from mochung.server.app import create_app
+
+    app_client = await aiohttp_client(create_app(make_settings(chat_sessions_per_hour=3)))  # type: ignore[operator]
+    user_id, token = await user_with_token()
+    chat_client = ChatClient(str(app_client.make_url("")).rstrip("/"))
+    try:
+        await chat_client.connect(token)
+        rooms = [new_room() for _ in range(4)]
+        for room in rooms[:3]:
+            await chat_client.join(room, user_id)
+        await chat_client.emit("joinRoom", {"room": rooms[3], "userId": user_id})
+        error = (await chat_client.wait_for("message-error"))[0]
+        assert error["error"] == "rate_limited" and error["retry_after"] > 0
+        await chat_client.join(rooms[0], user_id)  # an existing room is still fine
+        assert await ChatSession.filter(user_id=user_id).count() == 3
+    finally:
+        await chat_client.close()
