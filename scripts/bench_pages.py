@@ -105,14 +105,17 @@ async def _load(url: str, path: str, seconds: float, cookies: list[str]) -> floa
 
 
 async def _load_first_visits(url: str, path: str, seconds: float, concurrency: int) -> float:
-    """Every request a new guest: a fresh connection without a cookie."""
+    """Every request a new guest: a fresh connection without a cookie, and a User-Agent of
+    its own (a cookieless visitor is known by IP and User-Agent: without it every request
+    would be the same anonymous visitor, counted once)."""
     host, port = url.removeprefix("http://").split(":")
     done = [0]
     stop_at = time.perf_counter() + seconds
+    run = uuid.uuid4().hex[:8]
 
     async def guest() -> None:
         while time.perf_counter() < stop_at:
-            await _one_request(host, int(port), path)
+            await _one_request(host, int(port), path, f"bench-guest-{run}-{done[0]}")
             done[0] += 1
 
     started = time.perf_counter()
@@ -120,10 +123,12 @@ async def _load_first_visits(url: str, path: str, seconds: float, concurrency: i
     return done[0] / (time.perf_counter() - started)
 
 
-async def _one_request(host: str, port: int, path: str) -> None:
+async def _one_request(host: str, port: int, path: str, agent: str) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {agent}\r\nConnection: close\r\n\r\n".encode()
+        )
         await reader.read()
     finally:
         writer.close()

@@ -159,29 +159,34 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _guests(value: Any) -> dict[str, Any] | None:
     """The guest data as the agents use it: known keys only, counts as non-negative ints,
     at most ``MAX_GUESTBOOK_ENTRIES`` entries of plain text (anything else is dropped)."""
     if not isinstance(value, dict):
         return None
-    rsvp_in = value.get("rsvp") if isinstance(value.get("rsvp"), dict) else {}
-    sides_in = rsvp_in.get("by_side") if isinstance(rsvp_in.get("by_side"), dict) else {}
-    meals_in = rsvp_in.get("meals") if isinstance(rsvp_in.get("meals"), dict) else {}
+    rsvp_in = _object(value.get("rsvp"))
+    sides_in = _object(rsvp_in.get("by_side"))
+    meals_in = _object(rsvp_in.get("meals"))
     rsvp: dict[str, Any] = {
         "enabled": rsvp_in.get("enabled") is True,
         "deadline": rsvp_in.get("deadline") if isinstance(rsvp_in.get("deadline"), str) else None,
         **{key: _count(rsvp_in.get(key)) for key in ("responses", "attending", "not_attending", "guests")},
         "by_side": {
             side: {
-                key: _count((sides_in.get(side) if isinstance(sides_in.get(side), dict) else {}).get(key))
+                key: _count(_object(sides_in.get(side)).get(key))
                 for key in ("attending", "guests")
             }
             for side in SIDES
         },
         "meals": {meal: _count(meals_in.get(meal)) for meal in MEALS},
     }
-    book_in = value.get("guestbook") if isinstance(value.get("guestbook"), dict) else {}
-    entries_in = book_in.get("entries") if isinstance(book_in.get("entries"), list) else []
+    book_in = _object(value.get("guestbook"))
+    raw_entries = book_in.get("entries")
+    entries_in: list[Any] = raw_entries if isinstance(raw_entries, list) else []
     entries = [
         {
             "name": str(entry.get("name") or ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -27,7 +27,28 @@ QUESTIONS = (
     "예식장 위치랑 오시는 길 알려주세요",
     "축의금 계좌 정보 보여줘",
     "예식 날짜와 시간이 언제예요?",
+    "몇 명 온대요?",
 )
+# (side, name, attending, party size, meal, message): what guests answered
+RSVPS = (
+    ("groom", "김태호", True, 2, "yes", "꼭 갈게! 축하한다 민준아"),
+    ("groom", "박지훈", True, 1, "yes", None),
+    ("groom", "최영민", False, 0, None, "출장이라 못 가서 미안해, 마음만 보낼게"),
+    ("groom", "정우성", True, 3, "undecided", None),
+    ("bride", "한지민", True, 2, "yes", "서연아 너무 축하해!"),
+    ("bride", "윤아름", True, 1, "no", None),
+    ("bride", "송하늘", True, 4, "yes", "가족 모두 함께 갈게요"),
+    ("bride", "강다은", False, 0, None, None),
+)
+# (name, content): the guestbook, oldest first; the last one is spam the admin hides
+GUESTBOOK = (
+    ("이모", "우리 서연이 시집가는구나. 둘이 예쁘게 잘 살아라."),
+    ("김대리", "민준 씨, 결혼 진심으로 축하드립니다. 두 분 오래오래 행복하세요!"),
+    ("한지민", "서연아 결혼 너무 축하해 💕 신혼여행 사진 꼭 보여줘"),
+    ("대학 동기 일동", "민준아 드디어 가는구나! 행복하게 잘 살아라"),
+    ("무료상담", "최저가 예식장 상담! http://spam.example 지금 바로 연락 주세요"),
+)
+GUESTBOOK_PASSWORD = "demo-1234"
 
 
 def wedding_components() -> dict[str, Any]:
@@ -160,6 +181,7 @@ async def seed(settings: Settings, password: str) -> DemoReport:
     couple = await _couple(password, report)
     page = await _page(settings, couple, report)
     await _moderated_page(settings, admin, couple, report)
+    page = await _guests(settings, admin, couple, page, report)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         await _chat(settings, http, couple, page, report)
         await _payment(settings, http, couple, page, report)
@@ -212,6 +234,50 @@ async def _moderated_page(settings: Settings, admin: Any, couple: Any, report: D
         page = await pages.publish_page(couple, "예식장 특가 안내", HIDDEN_SLUG, data, storage)
         await moderation.hide_page(admin, page.id, "청첩장이 아닌 광고 페이지", storage)
     report.note("hidden page", True)
+
+
+async def _guests(settings: Settings, admin: Any, couple: Any, page: Any, report: DemoReport) -> Any:
+    """RSVP and the guestbook switched on, guests' answers and entries (as guests send them,
+    through the domain's rules), one spam entry hidden by the admin (audited): the couple's
+    RSVP summary, the moderation's Guestbook tab and the agents' guest questions have data."""
+    import datetime as dt
+
+    from mochung.adapters.storage import open_storage
+    from mochung.domain import pages
+    from mochung.domain.guests import guestbook, rsvps
+    from mochung.domain.guests.settings import GuestbookSettings, check_rsvp, read_settings
+    from mochung.domain.models import GuestbookEntry, Rsvp
+
+    current = read_settings(page.settings)
+    switched_off = not (current.rsvp.enabled and current.guestbook.enabled)
+    if switched_off:
+        wanted = current.merged(check_rsvp(True, None, True, 5), GuestbookSettings(enabled=True))
+        async with open_storage(settings) as storage:
+            changes = pages.PageChanges(settings=wanted.stored())
+            page = await pages.update_page(str(page.id), couple, changes, storage)
+    report.note("RSVP and guestbook switched on", switched_off)
+    if await Rsvp.exists(page_id=page.id):
+        report.note("RSVP answers", False)
+    else:
+        now = dt.datetime.now(dt.UTC)
+        for side, name, attending, party_size, meal, message in RSVPS:
+            answer = rsvps.Answer(
+                side=cast(rsvps.Side, side),
+                name=name,
+                attending=attending,
+                party_size=party_size,
+                meal=cast(rsvps.Meal | None, meal),
+                message=message,
+            )
+            await rsvps.answer(page.slug, answer, now)
+        report.note(f"{len(RSVPS)} RSVP answers", True)
+    if await GuestbookEntry.exists(page_id=page.id):
+        report.note("guestbook entries", False)
+    else:
+        written = [await guestbook.write(page, name, content, GUESTBOOK_PASSWORD) for name, content in GUESTBOOK]
+        await guestbook.hide(admin, written[-1].id, "광고 글")
+        report.note(f"{len(GUESTBOOK)} guestbook entries (one hidden)", True)
+    return page
 
 
 async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: DemoReport) -> None:
@@ -300,6 +366,7 @@ def _print(settings: Settings, report: DemoReport) -> None:
         f"  couple   {report.couple_email}  password: {report.password}",
         f"  page     {settings.base_url}/api/page/public/{report.slug}  (id {report.page_id})",
         f"  hidden   page {HIDDEN_SLUG}, hidden by the admin (see Moderation and the audit log)",
+        f"  guests   {len(RSVPS)} RSVP answers, {len(GUESTBOOK)} guestbook entries (one hidden by the admin)",
         f"  chat     room {report.room}",
         f"  payment  a {TAMPERED_AMOUNT:,} KRW sandbox payment for the {settings.plans[0].amount:,} KRW plan, "
         "failed and flagged for review",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -10,7 +10,7 @@ import mochung
 from mochung.cli.common import run_or_fail, stderr
 from mochung.settings import load_settings
 
-SHUTDOWN_SECONDS = 2.0
+SHUTDOWN_SECONDS = 1.5
 
 
 def serve(
@@ -31,6 +31,7 @@ def _serve(host: str | None, port: int | None) -> None:
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     application = create_app(settings)
+    application.on_startup.append(_graceful_sigterm)
     stderr().print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
     # SIGTERM: sockets are told to go elsewhere (on_shutdown), requests get SHUTDOWN_SECONDS to finish
     web.run_app(
@@ -41,6 +42,32 @@ def _serve(host: str | None, port: int | None) -> None:
         access_log=None,
         shutdown_timeout=SHUTDOWN_SECONDS,
     )
+
+
+async def _graceful_sigterm(app: Any) -> None:
+    """SIGTERM: first let the Socket.IO clients go (they reconnect to another process and
+    resume), then stop as aiohttp does — its own handler would first stop reading from every
+    connection, so no client could complete its close and the stop would wait them out."""
+    import asyncio
+    import signal
+
+    from aiohttp.web_runner import GracefulExit
+
+    from mochung.server.chat import let_clients_go
+
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        raise GracefulExit()
+
+    async def let_go_then_stop() -> None:
+        try:
+            await let_clients_go(app)
+        finally:
+            loop.call_soon(stop)
+
+    tasks: list[asyncio.Task[None]] = []
+    loop.add_signal_handler(signal.SIGTERM, lambda: tasks.append(loop.create_task(let_go_then_stop())))
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.HEALTH_CHECKS] = {}
     app[keys.PUBLIC_PAGES] = PublicPageCache()
     app.cleanup_ctx.extend([resources.database, resources.redis, resources.processes, resources.http_session])
+    app.cleanup_ctx.append(pages.view_counting)  # flushes buffered views before the database closes
     app.cleanup_ctx.extend(admin.CLEANUP_CONTEXTS)
     files.attach(app)  # storage (cleanup context), /api/file routes, /files when stored locally
     payments.attach(app)  # PortOne provider (or the embedded sandbox), payment routes

@@ -18,6 +18,7 @@ from mochung.server.chat.handoff import ChatServices
 from mochung.server.chat.relay import Relay
 from mochung.server.payments.provider import Payments
 from mochung.server.public_pages import PublicPageCache
+from mochung.server.views import ViewCounter
 from mochung.settings import Settings
 from mochung.tasks.processes import ProcessRegistry
 from mochung.tasks.worker import RuntimeFactory
@@ -34,6 +35,7 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 STORAGE = web.AppKey("storage", FileStorage)  # local folder or S3 (issue 3)
 PUBLIC_PAGES = web.AppKey("public_pages", PublicPageCache)  # GET /api/page/public/:slug micro-cache
+VIEWS = web.AppKey("views", ViewCounter)  # first views of the day, buffered and flushed every second
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, HealthCheck])
 EVALUATIONS = web.AppKey("evaluations", Evaluations)
 # realtime chat (issue 5): the Socket.IO server, the turn hand-off, the live sockets registry

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -22,13 +25,13 @@ from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
 
 routes = web.RouteTableDef()
 VISITOR_COOKIE = "mochung_visitor"
 _VISITOR_IN_HEADER = re.compile(rf"(?:^|;)\s*{VISITOR_COOKIE}=([0-9a-f]{{32}})(?:;|\s*$)")
 _YEAR_SECONDS = 365 * 24 * 3600
 KOREA_OFFSET_SECONDS = 9 * 3600  # view days are Korean days (no DST there)
-EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 class RsvpSettings(WireModel):
@@ -235,13 +238,16 @@ def _anonymous_visitor(request: web.Request) -> str:
 )
 async def public(request: web.Request) -> web.Response:
     cache = request.app[keys.PUBLIC_PAGES]
+    views = request.app[keys.VIEWS]
     slug = request.match_info["slug"].lower()
 
     async def load() -> dict[str, Any]:
         page = await pages.public_page(slug)
         response = await _response(page, request.app[keys.STORAGE])
         public = PublicPageResponse(**dict(response), directions=_directions(page))
-        return public.model_dump(mode="json", by_alias=True)
+        loaded = public.model_dump(mode="json", by_alias=True)
+        loaded["viewCount"] += views.pending(str(page.id))  # counted here, not yet written
+        return loaded
 
     cached = await cache.page_or_load(slug, load)
     # Read straight from the header: the generic cookie parser is a good share of this
@@ -256,8 +262,9 @@ async def public(request: web.Request) -> web.Response:
     day_number = int((time.time() + KOREA_OFFSET_SECONDS) // 86400)  # cheaper than building a date
     view = (cached.page_id, visitor, day_number)
     if not cache.counted(view):
-        day = dt.date.fromordinal(EPOCH_ORDINAL + day_number)
-        cached.view_count = await pages.count_view(cached.page_id, visitor, day)
+        # no database write here: a first view of the day is buffered (server.views)
+        if await views.view(cached.page_id, visitor, day_number):
+            cached.view_count += 1
         cache.remember_counted(view)
     response = web.Response(body=cached.body(), content_type="application/json")
     if new_visitor:
@@ -315,3 +322,19 @@ async def delete(request: web.Request, caller: User, path_id: uuid.UUID) -> web.
     slug = await pages.delete_page(str(path_id), caller, request.app[keys.STORAGE])
     request.app[keys.PUBLIC_PAGES].forget(slug)
     return web.Response(status=204)
+
+
+async def view_counting(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context, after the database's and Redis's (so it stops before they close):
+    the view counter, its flusher (every second), and the last flush on shutdown."""
+    redis = app[keys.REDIS]
+    seen: SeenViews = (
+        RedisSeenViews(redis, app[keys.SETTINGS].broker_namespace) if redis is not None else MemorySeenViews()
+    )
+    counter = app[keys.VIEWS] = ViewCounter(seen)
+    task = asyncio.create_task(flush_every(counter), name="view-flusher")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await counter.flush()

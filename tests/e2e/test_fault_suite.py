@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -147,29 +148,35 @@ async def test_kill_9_of_the_embedded_server_mid_turn_leaves_nothing_stuck(
         server.kill()  # SIGKILL
         await chat.close()
 
-        url, _ = embedded.start("serve-restarted")
-        statuses = await eventually(
-            lambda: print(embedded.statuses(accepted), sorted(os.listdir(embedded.data)), file=sys.stderr) or embedded.statuses(accepted),
-            f"every accepted turn to end: {accepted} ({embedded.data})",
-            until=lambda found: len(found) == 8 and all(s in ("done", "failed") for s in found.values()),
-            within=120,
-        )
-        assert set(statuses.values()) <= {"done", "failed"}
-        assert all(embedded.answers(m) <= 1 for m in accepted), "no turn answered twice"
-        assert not half_written.exists()
-
-        # the client that comes back and resumes the interrupted turn gets its end, not silence
+        url, restarted = embedded.start("serve-restarted")
+        # Watched through the server, as a client sees it (another process reading the SQLite
+        # file while the server writes it can stall the server's commits).
         back = ChatClient(url)
         clients.append(back)
         await back.connect(token)
         turn = seen[0]["message_id"]
         await back.join(room, user_id, resume={"message_id": turn, "after_seq": seen[0]["seq"]})
-        history = back.events["roomHistory"][-1]
-        answered = any(item["message_id"] == turn and item["role"] == "assistant" for item in history)
-        if statuses[turn] == "failed":
-            assert (await back.wait_for("message-error", message_id=turn))[0]["error"] == "agent_error"
-        else:
-            assert answered
+
+        def ended() -> set[str]:
+            answered = {item["message_id"] for item in back.events["roomHistory"][-1] if item["role"] == "assistant"}
+            answered |= {m["message_id"] for m in back.events["newMessage"] if m["role"] == "assistant"}
+            failed = {e.get("message_id") for e in back.events["message-error"]}
+            return (answered | failed) & set(accepted)
+
+        async def rejoined() -> set[str]:
+            await back.join(room, user_id)
+            return ended()
+
+        await eventually(rejoined, "every accepted turn to end", until=lambda found: len(found) == 8, within=120)
+        if turn not in {m["message_id"] for m in back.events["newMessage"]} | {
+            item["message_id"] for item in back.events["roomHistory"][1] if item["role"] == "assistant"
+        }:  # the resumed turn was answered live, or ended with an error the client was sent
+            assert any(e.get("message_id") == turn for e in back.events["message-error"]) or turn in ended()
+        assert not half_written.exists()
+        restarted.stop()
+        statuses = embedded.statuses(accepted)
+        assert len(statuses) == 8 and set(statuses.values()) <= {"done", "failed"}, statuses
+        assert all(embedded.answers(m) == (1 if statuses[m] == "done" else 0) for m in accepted), "one answer each"
     finally:
         for client in clients:
             await client.close()
@@ -223,7 +230,8 @@ async def test_sigterm_of_a_web_process_with_many_sockets_stops_within_5_s_after
             client.sio.on("disconnect", lambda *reason: closed.append(str(reason)), namespace=client.namespace)
         started = time.monotonic()
         os.killpg(web.popen.pid, signal.SIGTERM)
-        web.popen.wait(timeout=15)
+        # waited for off the loop: the clients (on this loop) must answer the close
+        await asyncio.get_running_loop().run_in_executor(None, lambda: web.popen.wait(timeout=15))
         took = time.monotonic() - started
         assert took < 5.0, f"the web process took {took:.1f} s to stop"
         assert web.popen.returncode == 0, web.log()[-2000:]
@@ -253,7 +261,7 @@ async def test_a_worker_sent_sigterm_finishes_its_turns(
         await chat.wait_for("message-chunk", message_id=turns[0])
         started = time.monotonic()
         os.killpg(worker.popen.pid, signal.SIGTERM)
-        worker.popen.wait(timeout=60)
+        await asyncio.get_running_loop().run_in_executor(None, lambda: worker.popen.wait(timeout=60))
         assert time.monotonic() - started < 30 + 5, "within the worker's stop timeout"
         stack.wait_worker(stack.start_worker("worker-after"))  # for any turn handed back
         for message_id in turns:
@@ -282,6 +290,10 @@ class PrivatePostgres:
         if binaries is None:
             pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: cannot restart a private one")
         self.bin = binaries
+        if os.geteuid() == 0:  # postgres runs as the postgres user, who must reach its folder
+            workdir = Path(tempfile.mkdtemp(prefix="mochung-pg-", dir="/tmp"))
+            os.chmod(workdir, 0o755)
+        self.workdir = workdir
         self.data = workdir / "pgdata"
         self.port = free_port()
         self.socket_dir = workdir / "pgsock"
@@ -298,7 +310,9 @@ class PrivatePostgres:
         self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
 
     def _run(self, args: list[str]) -> None:
-        subprocess.run([*self.run_as, *args], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*self.run_as, *args], capture_output=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.decode(errors='replace')[-2000:]}")
 
     @property
     def url(self) -> str:
@@ -314,6 +328,10 @@ class PrivatePostgres:
             capture_output=True,
             timeout=120,
         )
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -332,7 +350,7 @@ def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Priva
 
     asyncio.run(create())
     yield postgres
-    postgres.stop()
+    postgres.remove()
 
 
 async def test_postgres_restarted_under_load_is_503_json_then_recovers_and_loses_nothing(

@@ -89,3 +89,14 @@ def test_evaluation_results_and_trajectory(snap_compare: Any) -> None:
 
 def test_system_processes(snap_compare: Any) -> None:
     assert snap_compare(app(), terminal_size=SIZE, run_before=keys("7"))
+
+
+def test_moderation_page_detail_with_rsvp_summary(snap_compare: Any) -> None:
+    # the pages list has focus: down and up again highlight the first page, whose detail
+    # shows its RSVP summary
+    assert snap_compare(app(), terminal_size=SIZE, run_before=keys("3", "down", "up"))
+
+
+def test_moderation_guestbook_tab(snap_compare: Any) -> None:
+    # g: the Guestbook tab; down: the hidden entry (its name is written as markup, shown as typed)
+    assert snap_compare(app(), terminal_size=SIZE, run_before=keys("3", "g", "down"))

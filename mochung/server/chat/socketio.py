@@ -27,6 +27,13 @@ What PROTOCOL.md leaves open, decided here (frontend-facing):
 - ``cancel-message`` of a queued turn cancels it at once; of a running turn, the actor
   stops at its next check. Either way the room gets ``message-error`` ``cancelled``.
 - An admin may join any room to watch (they receive everything) but not talk in it.
+- A room name is its owner's: a name another user already has gives the joining user a
+  session of their own (stored under a name scoped to them), so nobody can take or block
+  another's room. Opening new rooms is limited per user (``rate_limited``).
+- The account is read again on every event: a deactivated socket gets ``unauthorized`` and
+  is dropped; a demoted admin stops watching other users' rooms (also within a second
+  while their socket is silent). ``unavailable`` also answers while the database is down.
+- ``cancel-message`` of a running turn whose worker died cancels it at once.
 """
 
 from __future__ import annotations

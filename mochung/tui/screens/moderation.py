@@ -60,7 +60,7 @@ class ModerationScreen(AdminScreen):
         Binding("u", "unhide", "Unhide"),
         Binding("n", "more", "More"),
         Binding("r", "reload", "Refresh"),
-        Binding("g", "switch_tab", "Pages/Guestbook"),
+        Binding("g", "switch_tab", "Guestbook"),
     ]
 
     class PagesLoaded(Message):

@@ -54,8 +54,8 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
     stats = await get("/api/admin/stats")
     assert stats["users"] == {"total": 2, "active": 2, "admins": 1}
     assert stats["pages"]["published"] == 1 and stats["pages"]["hidden"] == 1
-    assert stats["chatsToday"] == 6  # three questions, three answers: not doubled by the second run
-    assert stats["agentRuns"]["done"] == 3
+    assert stats["chatsToday"] == 8  # four questions, four answers: not doubled by the second run
+    assert stats["agentRuns"]["done"] == 4
     assert stats["payments"]["byStatus"]["failed"] == 1 and stats["payments"]["awaitingReview"] == 1
 
     pages = (await get("/api/admin/pages", status="published"))["items"]
@@ -70,10 +70,29 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
     assert public.status == 200 and (await public.json())["title"] == "민준 ♥ 서연 결혼합니다"
 
     sessions = (await get("/api/admin/sessions"))["items"]
-    assert len(sessions) == 1 and sessions[0]["messageCount"] == 6 and sessions[0]["pageId"] == pages[0]["id"]
+    assert len(sessions) == 1 and sessions[0]["messageCount"] == 8 and sessions[0]["pageId"] == pages[0]["id"]
     chats = (await get("/api/admin/chats", sessionId=sessions[0]["id"]))["items"]
     answers = [m["content"] for m in chats if m["role"] == "assistant"]
     assert any("더채플앳청담" in (text or "") for text in answers)  # the agents read the page
+    # ... and its guests: 13 people coming, 6 on the groom's side and 7 on the bride's
+    assert any("모두 13명" in (text or "") and "신부측 7명" in (text or "") for text in answers)
+
+    # guests: RSVP and guestbook on, answers and entries once (not once per run), spam hidden
+    page_id = pages[0]["id"]
+    summary = await get(f"/api/admin/pages/{page_id}/rsvps/summary")
+    assert (summary["responses"], summary["attending"], summary["guests"]) == (8, 6, 13)
+    assert summary["bySide"] == {"groom": {"attending": 3, "guests": 6}, "bride": {"attending": 3, "guests": 7}}
+    assert summary["meals"]["yes"] == 9
+    entries = (await get("/api/admin/guestbook", pageId=page_id))["items"]
+    assert len(entries) == 5 and [e["isHidden"] for e in entries] == [True, False, False, False, False]
+    assert [e["adminEmail"] for e in (await get("/api/admin/audit", action="guestbook.hide"))["items"]] == [
+        ADMIN_EMAIL
+    ]
+    settings_out = (await (await client.get(f"/api/page/public/{DEMO_SLUG}")).json()).get("settings")
+    if settings_out is not None:
+        assert settings_out["rsvp"]["enabled"] and settings_out["guestbook"]["enabled"]
+    public_book = await client.get(f"/api/page/public/{DEMO_SLUG}/guestbook")
+    assert public_book.status == 200 and len((await public_book.json())["items"]) == 4
 
     routes = {route.resource.canonical for route in client.server.app.router.routes() if route.resource}
     if "/api/admin/payments" in routes:  # the payments feature's admin list
