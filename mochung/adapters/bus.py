@@ -60,16 +60,14 @@ class MemoryHub:
                 self._subscribers.pop(channel, None)
 
     async def publish(self, channel: str, message: Message) -> None:
-        # Each subscriber gets its own copy of plain JSON data, as from Redis: none can change
-        # what the publisher or another subscriber holds, and a non-serialisable event fails
-        # here, as it would on Redis.
-        data = _json_copy(message)
+        # Round-trip through JSON so both modes hand subscribers the same plain data
+        # (and a non-serialisable event fails here, as it would on Redis).
+        data = json.loads(json.dumps(message))
         with self._lock:
             targets = list(self._subscribers.get(channel, ()))
-        for index, (loop, receiver) in enumerate(targets):
-            copy = data if index == 0 else _json_copy(data)
+        for loop, receiver in targets:
             with contextlib.suppress(RuntimeError):  # that loop is closed: its process is stopping
-                loop.call_soon_threadsafe(receiver, channel, copy)
+                loop.call_soon_threadsafe(receiver, channel, data)
 
 
 class MemorySubscriber:
@@ -237,20 +235,6 @@ class RedisSubscriber:
                 continue
             if isinstance(message, dict):
                 self._receiver(channel, message)
-
-
-def _json_copy(value: Any) -> Any:
-    """What ``json.loads(json.dumps(value))`` gives, without the text in between: a deep copy
-    of the dicts and lists, tuples as lists. Anything else (non-string keys, other types)
-    takes the JSON round trip itself, which converts or refuses it as JSON does."""
-    if isinstance(value, dict):
-        if all(type(key) is str for key in value):
-            return {key: _json_copy(item) for key, item in value.items()}
-    elif isinstance(value, (list, tuple)):
-        return [_json_copy(item) for item in value]
-    elif value is None or type(value) in (str, int, float, bool):
-        return value
-    return json.loads(json.dumps(value))
 
 
 def _text(value: object) -> str:

@@ -176,10 +176,7 @@ def _guests(value: Any) -> dict[str, Any] | None:
         "deadline": rsvp_in.get("deadline") if isinstance(rsvp_in.get("deadline"), str) else None,
         **{key: _count(rsvp_in.get(key)) for key in ("responses", "attending", "not_attending", "guests")},
         "by_side": {
-            side: {
-                key: _count(_object(sides_in.get(side)).get(key))
-                for key in ("attending", "guests")
-            }
+            side: {key: _count(_object(sides_in.get(side)).get(key)) for key in ("attending", "guests")}
             for side in SIDES
         },
         "meals": {meal: _count(meals_in.get(meal)) for meal in MEALS},

@@ -225,9 +225,7 @@ async def load_turn(message_id: uuid.UUID, history_limit: int) -> LoadedTurn | N
     """Two queries: the message with its session and page (joined), then the history; with a
     page, two more for what the agents know of its guests (``guests.briefing``)."""
     user_message = (
-        await ChatMessage.filter(message_id=message_id, role="user", position=0)
-        .select_related("session__page")
-        .first()
+        await ChatMessage.filter(message_id=message_id, role="user", position=0).select_related("session__page").first()
     )
     if user_message is None:
         return None

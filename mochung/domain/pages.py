@@ -1,4 +1,4 @@
-"""Wedding invitation pages: slugs, ownership, versions, view counts, and the Markdown
+"""Wedding invitation pages: slugs, ownership, versions, and the Markdown
 snapshot kept in file storage at ``pages/{userId}/{pageId}.md``.
 
 Component validation happens before these functions are called (the server uses the
@@ -7,7 +7,6 @@ component schemas); here ``component_data`` is already ``{"components": [...]}``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
@@ -24,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from mochung.domain import audit
 from mochung.domain.errors import Conflict, DependencyDown, Invalid, NotFound, TooLarge
-from mochung.domain.models import Page, PageView, User
+from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage, StorageError
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -268,16 +267,3 @@ async def public_page(slug: str) -> Page:
     if page is None:
         raise NotFound("page not found")
     return page
-
-
-async def count_view(page_id: str, visitor_id: str, day: dt.date) -> int:
-    """Count one view per visitor per day (a calendar day in Korea); return the page's view
-    count afterwards."""
-    try:
-        async with in_transaction() as connection:
-            await PageView.create(page_id=page_id, visitor_id=visitor_id, day=day, using_db=connection)
-            await Page.filter(id=page_id).using_db(connection).update(view_count=F("view_count") + 1)
-    except IntegrityError:
-        pass  # already counted today
-    counts: list[Any] = await Page.filter(id=page_id).values_list("view_count", flat=True)  # flat: scalars, not tuples
-    return int(counts[0]) if counts else 0

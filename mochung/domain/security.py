@@ -87,6 +87,23 @@ async def hash_password_off_loop(password: str) -> str:
     return await asyncio.get_running_loop().run_in_executor(_POOL.executor(), hash_password, password)
 
 
+@functools.cache
+def _light_hasher() -> PasswordHasher:
+    """argon2id at OWASP's minimum (19 MiB, 2 passes): for guest secrets that guard little
+    (deleting one's own guestbook note), written in bursts when a link is shared."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def hash_guest_secret(secret: str) -> str:
+    return _light_hasher().hash(secret)
+
+
+async def hash_guest_secret_off_loop(secret: str) -> str:
+    """:func:`hash_guest_secret` in the hashing pool; checked with :func:`verify_password_off_loop`
+    (an argon2 hash carries its own parameters)."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL.executor(), hash_guest_secret, secret)
+
+
 async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
     """:func:`verify_password` in the hashing pool, leaving the event loop free."""
     return await asyncio.get_running_loop().run_in_executor(_POOL.executor(), verify_password, password_hash, password)

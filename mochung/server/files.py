@@ -121,6 +121,9 @@ def _client_filename(part: BodyPartReader) -> str | None:
                         "type": "object",
                         "required": ["file"],
                         "properties": {"file": {"type": "string", "format": "binary"}},
+                        # other fields are skipped, but each name is a header's text: no control
+                        # character but tab, or the body cannot be read (400)
+                        "propertyNames": {"pattern": "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$"},
                     }
                 }
             },

@@ -36,6 +36,7 @@ import dramatiq
 
 from mochung.adapters.bus import channel_for
 from mochung.adapters.database import bound
+from mochung.adapters.outages import is_outage
 from mochung.domain import chat
 from mochung.domain.chat import now_ms
 from mochung.domain.models import AgentRun, RunStatus
@@ -384,6 +385,8 @@ async def _stream(
                 elif event.type == "done":
                     return
         except Exception as error:  # an agent bug must end the run, not leave it running
+            if is_outage(error):  # Redis or the database is down: not the agent's fault; the
+                raise  # turn is run again (the actor's retries, or recovery once the lease lapses)
             log.exception("agent turn %s failed", message_id)
             outcome.error = f"the agent failed ({type(error).__name__})"
 
@@ -401,6 +404,9 @@ async def _stream(
         waiter.cancel()
         # Bounded: a task that swallows its cancellation must not hold the actor forever.
         await asyncio.wait({consumer, waiter}, timeout=STOP_GRACE_SECONDS)
+    failure = consumer.exception() if consumer.done() and not consumer.cancelled() else None
+    if failure is not None:
+        raise failure  # an outage (see consume)
     return stopped
 
 

@@ -85,7 +85,7 @@ async def test_offline_model_passes_at_least_90_percent(runtime: AgentRuntime) -
     assert sum(entry["count"] for entry in report_["category_breakdown"].values()) == summary["total_tests"]
     failed = sorted(result["name"] for result in report_["test_results"] if not result["success"])
     # The known limits of the keyword rules (paraphrases dataset); a change here is worth a look.
-    assert failed == ["para-en-days-until", "para-en-park", "para-en-wording", "para-ko-money"]
+    assert failed == ["para-en-park", "para-en-wording", "para-ko-money"]
     json.dumps(report_, ensure_ascii=False)  # the report is plain JSON
 
 

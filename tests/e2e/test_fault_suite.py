@@ -168,10 +168,8 @@ async def test_kill_9_of_the_embedded_server_mid_turn_leaves_nothing_stuck(
             return ended()
 
         await eventually(rejoined, "every accepted turn to end", until=lambda found: len(found) == 8, within=120)
-        if turn not in {m["message_id"] for m in back.events["newMessage"]} | {
-            item["message_id"] for item in back.events["roomHistory"][1] if item["role"] == "assistant"
-        }:  # the resumed turn was answered live, or ended with an error the client was sent
-            assert any(e.get("message_id") == turn for e in back.events["message-error"]) or turn in ended()
+        # the client that resumed the interrupted turn got its end (answer or error), not silence
+        assert turn in ended()
         assert not half_written.exists()
         restarted.stop()
         statuses = embedded.statuses(accepted)

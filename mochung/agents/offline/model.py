@@ -43,8 +43,8 @@ class OfflineChatModel(BaseChatModel):
     # An agent binds its tools before every model call; the same tools give the same binding,
     # so it is made once per tool set (keyed by the tools' identity; the entry holds the tools,
     # so an id cannot be reused while it is cached).
-    _bound: dict[tuple[Any, ...], tuple[tuple[object, ...], Runnable[LanguageModelInput, AIMessage]]] = (
-        PrivateAttr(default_factory=dict)
+    _bound: dict[tuple[Any, ...], tuple[tuple[object, ...], Runnable[LanguageModelInput, AIMessage]]] = PrivateAttr(
+        default_factory=dict
     )
 
     @property

@@ -269,15 +269,18 @@ def rsvp_answer(rsvp: Any, language: str, side: str | None = None) -> str:
     if responses == 0:
         if not rsvp.get("enabled"):
             return (
-                "아직 참석 의사를 받고 있지 않아요. 청첩장 설정에서 참석 의사(RSVP) 받기를 켜면 하객들이 답할 수 있어요."
+                "아직 참석 의사를 받고 있지 않아요. "
+                "청첩장 설정에서 참석 의사(RSVP) 받기를 켜면 하객들이 답할 수 있어요."
                 if ko
                 else "RSVP is not switched on yet. Turn it on in your page settings so guests can answer."
             )
         return "아직 참석 의사를 보낸 하객이 없어요." if ko else "No guest has answered the RSVP yet."
     by_side = rsvp.get("by_side") or {}
     groom, bride = by_side.get("groom") or {}, by_side.get("bride") or {}
-    guests, attending, absent = int(rsvp.get("guests") or 0), int(rsvp.get("attending") or 0), int(
-        rsvp.get("not_attending") or 0
+    guests, attending, absent = (
+        int(rsvp.get("guests") or 0),
+        int(rsvp.get("attending") or 0),
+        int(rsvp.get("not_attending") or 0),
     )
     lines: list[str] = []
     if side in ("groom", "bride"):
@@ -287,7 +290,8 @@ def rsvp_answer(rsvp: Any, language: str, side: str | None = None) -> str:
         lines.append(
             f"{name} 참석 인원은 {_people(people, language)}이에요 (참석 응답 {answers}건)."
             if ko
-            else f"{name}: {_people(people, language)} coming ({answers} attending answer{'s' if answers != 1 else ''})."
+            else f"{name}: {_people(people, language)} coming "
+            f"({answers} attending answer{'s' if answers != 1 else ''})."
         )
     if ko:
         lines.append(

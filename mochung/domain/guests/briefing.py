@@ -48,8 +48,7 @@ async def guest_briefing(page: Page, entries: int = LATEST_ENTRIES) -> dict[str,
         "guestbook": {
             "enabled": settings.guestbook.enabled,
             "entries": [
-                {"name": entry.name, "content": entry.content, "written_at": _kst(entry.created_at)}
-                for entry in latest
+                {"name": entry.name, "content": entry.content, "written_at": _kst(entry.created_at)} for entry in latest
             ],
         },
     }

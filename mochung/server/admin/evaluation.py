@@ -28,7 +28,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from mochung.agents.evaluation.cases import Case
+from mochung.agents.evaluation.cases import DATASET_NAME, Case
 from mochung.agents.evaluation.report import compare as compare_reports
 from mochung.agents.evaluation.report import to_csv, to_json
 from mochung.agents.evaluation.runner import ProgressCallback, run_cases, summarise
@@ -141,12 +141,17 @@ class EvaluationComparison(_Snake):
     cases: list[dict[str, Any]]
 
 
+# a dataset name, in the path or the query: the page's rule (400 otherwise), then a known one (404)
+_NAME = DATASET_NAME.pattern
+_NAME_IN_PATH = {"dataset": _NAME}
+
+
 class DatasetQuery(WireModel):
-    dataset: str | None = Field(default=None, description="default: main_agent_scenarios")
+    dataset: str | None = Field(default=None, pattern=_NAME, description="default: main_agent_scenarios")
 
 
 class HistoryQuery(SliceQuery):
-    dataset: str | None = None
+    dataset: str | None = Field(default=None, pattern=_NAME)
 
 
 class CompareQuery(WireModel):
@@ -286,7 +291,9 @@ _results_endpoint = endpoint(
     auth="admin",
     query=DatasetQuery,
     response=EvaluationResult,
+    also={202: EvaluationRunning},
     errors=(400, 404, 409, 503),
+    path_patterns=_NAME_IN_PATH,
 )
 
 
@@ -317,6 +324,7 @@ _run_endpoint = endpoint(
     response=EvaluationRunning,
     status=202,
     errors=(400, 404, 409, 503),
+    path_patterns=_NAME_IN_PATH,
 )
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from aiohttp import web
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from mochung.domain import audit, users
 from mochung.domain.models import AuditEntry, User
@@ -34,6 +34,16 @@ class UsersQuery(SliceQuery):
 
 
 class UserPatch(WireModel):
+    """At least one of the two, as a boolean: nothing to change is 400 (``users.update``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "boolean"}}} for name in ("isActive", "isAdmin")
+            ]
+        }
+    )
+
     is_active: StrictBool | None = None
     is_admin: StrictBool | None = None
 

@@ -55,7 +55,7 @@ from mochung.server import keys
 from mochung.server.chat import payloads
 from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off
 from mochung.server.chat.relay import LocalSocket
-from mochung.server.http.outages import OUTAGE_MESSAGE, is_outage
+from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
 from mochung.server.http.wire import iso_utc
 
 log = logging.getLogger("mochung.gateway")

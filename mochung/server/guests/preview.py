@@ -16,6 +16,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from mochung.domain import jsonlimits
 from mochung.domain.errors import NotFound
 from mochung.domain.guests.wedding import WeddingFacts, wedding_facts
 from mochung.domain.models import Page
@@ -120,11 +121,15 @@ def _html(text: str, status: int, cache: str) -> web.Response:
     tag="guests",
     response="text/html",
     errors=(404,),
+    error_media="text/html",
     extra={"description": "A 404 here is a small HTML page, not the JSON error body: browsers open this link."},
 )
 async def preview(request: web.Request) -> web.Response:
+    slug = request.match_info["slug"]
+    if jsonlimits.NUL in slug:  # no slug holds a NUL (PostgreSQL could not even look)
+        return _html(_NOT_FOUND_PAGE, 404, "no-store")
     try:
-        page = await public_page(request.match_info["slug"])
+        page = await public_page(slug)
     except NotFound:
         return _html(_NOT_FOUND_PAGE, 404, "no-store")
     return _html(preview_html(page, request.app[keys.SETTINGS]), 200, "public, max-age=60")

@@ -68,24 +68,42 @@ def _refuses_nul(schema: Any, top: bool = False) -> Any:
 
 
 class _Schemas:
+    """The components, one per model name. A model both read and answered (``RsvpSettings``
+    in a page) keeps its request (validation) schema, whichever route comes first: that is
+    the rule a client's request must meet, and what the server answers meets it too (an
+    answer is what a client may send back), while the answer's schema can be looser (a
+    datetime is only a string once serialized)."""
+
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
+        self._read: set[str] = set()  # names whose component is a request's (validation) schema
+
+    def put(self, name: str, schema: Any, mode: JsonSchemaMode) -> None:
+        if mode == "validation":
+            self._read.add(name)
+        elif name in self._read:
+            return
+        self.components[name] = schema
 
     def of(self, annotation: Any, mode: JsonSchemaMode) -> dict[str, Any]:
         schema = TypeAdapter(annotation).json_schema(by_alias=True, ref_template=REF, mode=mode)
         if mode == "validation":
             schema = _refuses_nul(schema, top=True)
             self.components[JSON_VALUE] = _JSON_VALUE_SCHEMA
-        self.components.update(schema.pop("$defs", {}))
+        for name, definition in schema.pop("$defs", {}).items():
+            self.put(name, definition, mode)
         title = schema.get("title")
         if schema.get("type") == "object" and isinstance(title, str) and title.isidentifier():
-            self.components[title] = schema
+            self.put(title, schema, mode)
             return {"$ref": REF.format(model=title)}
         return schema
 
 
-def _path_schema(name: str) -> dict[str, Any]:
-    """An ``{id}`` (or ``{…Id}``) is a UUID: anything else is 404 (see ``wire.path_id``)."""
+def _path_schema(name: str, spec: Endpoint) -> dict[str, Any]:
+    """An ``{id}`` (or ``{…Id}``) is a UUID: anything else is 404 (see ``wire.path_id``); a
+    parameter with a rule (``path_patterns``) matches it: anything else is 400."""
+    if name in spec.path_patterns:
+        return {"type": "string", "pattern": spec.path_patterns[name]}
     if name == "id" or name.endswith("Id"):
         return {"type": "string", "format": "uuid"}
     return {"type": "string"}
@@ -94,13 +112,14 @@ def _path_schema(name: str) -> dict[str, Any]:
 def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": spec.summary, "tags": [spec.tag], "responses": {}}
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name, spec)}
         for name in (part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{"))
     ]
     if spec.query is not None:
         # each parameter with its rules (limit >= 1, patterns, enums), as the model checks them
         query = spec.query.model_json_schema(by_alias=True, ref_template=REF, mode="validation")
-        schemas.components.update(query.pop("$defs", {}))
+        for name, definition in query.pop("$defs", {}).items():
+            schemas.put(name, definition, "validation")
         required = set(query.get("required", []))
         for name, schema in query.get("properties", {}).items():
             parameters.append(
@@ -119,14 +138,20 @@ def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
     elif spec.response is not None:
         success["content"] = {"application/json": {"schema": schemas.of(spec.response, "serialization")}}
     operation["responses"][str(spec.status)] = success
+    for status, model in spec.also.items():
+        content = {"application/json": {"schema": schemas.of(model, "serialization")}}
+        operation["responses"][str(status)] = {"description": "Success", "content": content}
     error_ref = {"content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
+    # a route for browsers answers its own error page (the caller's 401/403 stay JSON)
+    page_ref = {"content": {spec.error_media: {"schema": {"type": "string"}}}} if spec.error_media else error_ref
     codes = (
         set(spec.errors)
         | ({401} if spec.auth in ("user", "admin") else set())
         | ({403} if spec.auth == "admin" else set())
     )
     for code in sorted(codes):
-        operation["responses"][str(code)] = {"description": f"Error {code}", **error_ref}
+        described = page_ref if code in spec.errors else error_ref
+        operation["responses"][str(code)] = {"description": f"Error {code}", **described}
     if spec.auth in _SECURITY:
         operation["security"] = _SECURITY[spec.auth]
     operation.update(spec.extra)

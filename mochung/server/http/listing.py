@@ -15,11 +15,21 @@ from mochung.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from mochung.server.http.wire import WireModel
 
 ItemT = TypeVar("ItemT")
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 
 
 class SliceQuery(WireModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
-    cursor: str | None = Field(default=None, max_length=512)
+    # opaque: no schema can say which values the server issued, only their alphabet (URL-safe
+    # base64, unpadded); what it did not issue for this list is 400 (``domain.listing``)
+    cursor: str | None = Field(
+        default=None,
+        max_length=512,
+        pattern=CURSOR_PATTERN,
+        description="Opaque: the nextCursor of the previous page of this same list, passed back unchanged "
+        "(URL-safe base64 without padding). A value the server did not issue for this list is 400 "
+        "(invalid cursor); empty means the first page.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,11 @@ from typing import Annotated, Any, TypeVar
 from aiohttp import web
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
+    Strict,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -45,6 +49,16 @@ def iso_utc(value: dt.datetime) -> str:
 
 
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(iso_utc, return_type=str)]
+
+
+def _whole(value: object) -> object:
+    """JSON has one kind of number: ``3.0`` is the integer 3, as JSON Schema's "integer" says."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# an integer above 0 and nothing else (not "3", not true), written as JSON may write it (3 or
+# 3.0); the bound sits inside so the document states it (``exclusiveMinimum``)
+PositiveJsonInt = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole)]
 
 
 class RefusesNul(BaseModel):
@@ -138,6 +152,13 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     load: Loader | None = None
+    # a path parameter's rule (name -> regular expression): anything else is 400, before the handler
+    path_patterns: dict[str, str] = field(default_factory=dict)
+    # the media type of this route's errors when they are not the JSON ``ErrorBody`` (a route
+    # for browsers answers its own error page, and then its own 404 for a NUL in the slug too)
+    error_media: str | None = None
+    # other answers than ``status`` that are not errors: status -> model (202 while it runs)
+    also: dict[int, object] = field(default_factory=dict)
 
 
 def _arguments(route: Route, spec: Endpoint) -> frozenset[str]:
@@ -171,6 +192,9 @@ def endpoint(
     errors: tuple[int, ...] = (),
     extra: dict[str, Any] | None = None,
     load: Loader | None = None,
+    path_patterns: dict[str, str] | None = None,
+    error_media: str | None = None,
+    also: dict[int, object] | None = None,
 ) -> Callable[[Route], Handler]:
     """Describe a handler for the OpenAPI document and admit its requests.
 
@@ -178,9 +202,24 @@ def endpoint(
     ``caller`` (the user ``auth`` admits: 401/403 otherwise), ``path_id`` (the ``{id}`` of
     the path as a UUID: 404 otherwise), ``found`` (what ``load(path_id, caller)`` returns,
     for a route that answers 404 before it judges the body), ``query`` and ``body`` (the
-    validated models: 400 otherwise). They are resolved in that order.
+    validated models: 400 otherwise). They are resolved in that order; a path parameter
+    breaking its ``path_patterns`` rule is 400 before any of them but the caller.
     """
-    spec = Endpoint(summary, tag, auth, body, query, response, status, errors, extra or {}, load)
+    spec = Endpoint(
+        summary,
+        tag,
+        auth,
+        body,
+        query,
+        response,
+        status,
+        errors,
+        extra or {},
+        load,
+        path_patterns or {},
+        error_media,
+        also or {},
+    )
 
     def attach(route: Route) -> Handler:
         wanted = _arguments(route, spec)
@@ -191,8 +230,11 @@ def endpoint(
             caller = None
             if spec.auth in ("user", "admin"):
                 caller = await admit(request, admin=spec.auth == "admin")
-            if jsonlimits.NUL in request.match_info.get("slug", ""):
+            if spec.error_media is None and jsonlimits.NUL in request.match_info.get("slug", ""):
                 raise NotFound("page not found")  # no slug holds a NUL (PostgreSQL could not even look)
+            for name, pattern in spec.path_patterns.items():  # (a route without that parameter has none)
+                if name in request.match_info and not re.fullmatch(pattern, request.match_info[name]):
+                    raise Invalid(f"must match {pattern}", field=name)
             if "caller" in wanted:
                 arguments["caller"] = caller
             if "path_id" in wanted or spec.load is not None:

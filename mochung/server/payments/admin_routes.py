@@ -6,13 +6,13 @@ import uuid
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from mochung.domain import payments
 from mochung.domain.models import Payment, User
 from mochung.server import keys
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import WireModel, endpoint, respond
+from mochung.server.http.wire import PositiveJsonInt, WireModel, endpoint, respond
 from mochung.server.payments.routes import PaymentOut, payment_out
 
 routes = web.RouteTableDef()
@@ -35,7 +35,7 @@ class PaymentsQuery(SliceQuery):
 
 class RefundBody(WireModel):
     reason: str = Field(min_length=1, max_length=500)
-    amount: StrictInt | None = Field(default=None, gt=0, description="omit to refund everything left")
+    amount: PositiveJsonInt | None = Field(default=None, description="omit to refund everything left")
 
 
 class ReviewBody(WireModel):

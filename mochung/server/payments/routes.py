@@ -6,14 +6,14 @@ import logging
 import uuid
 
 from aiohttp import web
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from mochung.adapters.portone import InvalidWebhook, parse_webhook_event, verify_webhook
 from mochung.domain import payments as rules
 from mochung.domain.errors import Invalid, PaymentVerificationFailed
 from mochung.domain.models import Payment, User
 from mochung.server import keys
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import PositiveJsonInt, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.payments.provider import WEBHOOK_PATH
 
 routes = web.RouteTableDef()
@@ -29,7 +29,7 @@ class PlanOut(WireModel):
 
 
 class CreateBody(WireModel):
-    amount: StrictInt = Field(gt=0)
+    amount: PositiveJsonInt
     page_id: uuid.UUID
     customer_name: str = Field(min_length=1, max_length=100)
     plan_id: str | None = Field(default=None, max_length=50)

@@ -85,9 +85,7 @@ async def test_demo_seeds_once_and_the_admin_sees_it(embedded_env: dict[str, str
     assert summary["meals"]["yes"] == 9
     entries = (await get("/api/admin/guestbook", pageId=page_id))["items"]
     assert len(entries) == 5 and [e["isHidden"] for e in entries] == [True, False, False, False, False]
-    assert [e["adminEmail"] for e in (await get("/api/admin/audit", action="guestbook.hide"))["items"]] == [
-        ADMIN_EMAIL
-    ]
+    assert [e["adminEmail"] for e in (await get("/api/admin/audit", action="guestbook.hide"))["items"]] == [ADMIN_EMAIL]
     settings_out = (await (await client.get(f"/api/page/public/{DEMO_SLUG}")).json()).get("settings")
     if settings_out is not None:
         assert settings_out["rsvp"]["enabled"] and settings_out["guestbook"]["enabled"]
