@@ -8,6 +8,7 @@ offline model); a Redis URL or a non-SQLite database means *distributed*.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -216,7 +217,14 @@ def _embedded_secret(path: Path) -> str:
     return value
 
 
+# Settings that were renamed: an operator who still sets the old one is told, not ignored.
+RENAMED = {"MOCHUNG_WORKER_THREADS": "MOCHUNG_WORKER_CONCURRENCY"}
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, with explicit overrides (tests, CLI options);
     pydantic validates each override like the environment's value."""
+    for old, new in RENAMED.items():
+        if old in os.environ:
+            raise SettingsError(f"{old} is no longer read: set {new} instead")
     return Settings(**overrides)

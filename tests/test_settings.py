@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mochung.settings import Settings, SettingsError
+from mochung.settings import Settings, SettingsError, load_settings
 
 
 def build(tmp_path: Path, **values: object) -> Settings:
@@ -56,3 +56,9 @@ def test_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.Monk
 def test_database_label_hides_credentials(tmp_path: Path) -> None:
     settings = build(tmp_path, database_url="postgres://mochung:s3cret@db.internal:5432/mochung?ssl=true")
     assert settings.database_label == "postgres://db.internal:5432/mochung"
+
+
+def test_a_renamed_setting_is_refused_with_its_new_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCHUNG_WORKER_THREADS", "8")
+    with pytest.raises(SettingsError, match="set MOCHUNG_WORKER_CONCURRENCY instead"):
+        load_settings()

@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from mochung.domain.listing import Slice, paginate
+from mochung.domain.listing import Slice, paginate, where
 from mochung.domain.models import (
     AuditEntry,
 )
@@ -42,10 +42,5 @@ async def list_audit(
     action: str | None, admin_id: uuid.UUID | None, limit: int, cursor: str | None, *, target: str | None = None
 ) -> Slice[AuditEntry]:
     query = AuditEntry.all().select_related("admin")
-    if target:
-        query = query.filter(target=target)
-    if action:
-        query = query.filter(action=action)
-    if admin_id is not None:
-        query = query.filter(admin_id=admin_id)
+    query = where(query, target=target or None, action=action or None, admin_id=admin_id)
     return await paginate(query, limit=limit, cursor=cursor)

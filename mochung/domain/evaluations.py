@@ -19,6 +19,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -37,19 +38,40 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _ending(run: EvaluationRun, status: str, **columns: Any) -> dict[str, Any]:
+    """The columns that end ``run`` now with ``status`` (its lock given back), plus ``columns``."""
+    moment = now()
+    duration = round((moment - run.started_at).total_seconds(), 3)
+    return {"status": status, "lock": None, "finished_at": moment, "duration": duration, **columns}
+
+
+async def _start(
+    connection: BaseDBAsyncClient, dataset: str, total: int, admin_id: uuid.UUID | None, owner: str, **columns: Any
+) -> EvaluationRun:
+    """A run of ``dataset`` going from now, owned by the process ``owner``, plus ``columns``."""
+    moment = now()
+    return await EvaluationRun.create(
+        dataset=dataset,
+        status=RUNNING,
+        owner=owner,
+        heartbeat_at=moment,
+        started_at=moment,
+        total=total,
+        started_by_id=admin_id,
+        using_db=connection,
+        **columns,
+    )
+
+
 async def release_if_stale(run: EvaluationRun, stale_after: float) -> bool:
     """Mark a silent holder failed and give its lock back; ``True`` if it was stale. It is
     released only if it is still silent (another process may have refreshed it since)."""
     threshold = now() - dt.timedelta(seconds=stale_after)
     if run.status != RUNNING or run.heartbeat_at is None or run.heartbeat_at >= threshold:
         return False
-    moment = now()
+    error = f"abandoned: its process ({run.owner}) stopped answering"
     released = await EvaluationRun.filter(id=run.id, status=RUNNING, heartbeat_at__lt=threshold).update(
-        status=FAILED,
-        lock=None,
-        error=f"abandoned: its process ({run.owner}) stopped answering",
-        finished_at=moment,
-        duration=round((moment - run.started_at).total_seconds(), 3),
+        **_ending(run, FAILED, error=error)
     )
     return released > 0
 
@@ -69,20 +91,9 @@ async def claim(
     already going (``False``); :class:`Conflict` while another dataset runs. A new run is
     audited in the same transaction."""
     for _ in range(CLAIM_ATTEMPTS):
-        moment = now()
         try:
             async with in_transaction() as connection:
-                run = await EvaluationRun.create(
-                    dataset=dataset,
-                    status=RUNNING,
-                    lock=LOCK,
-                    owner=owner,
-                    heartbeat_at=moment,
-                    started_at=moment,
-                    total=total,
-                    started_by_id=admin_id,
-                    using_db=connection,
-                )
+                run = await _start(connection, dataset, total, admin_id, owner, lock=LOCK)
                 await audit.record_evaluation_run(admin_id, dataset, str(run.id), trigger, connection=connection)
             return run, True
         except IntegrityError:
@@ -97,20 +108,9 @@ async def claim(
 
 async def start_rerun(source: EvaluationRun, case_name: str, admin_id: uuid.UUID | None, owner: str) -> EvaluationRun:
     """A run of one case of ``source``'s dataset (no lock), audited with it."""
-    moment = now()
     async with in_transaction() as connection:
-        run = await EvaluationRun.create(
-            dataset=source.dataset,
-            status=RUNNING,
-            scope="case",
-            case_name=case_name,
-            rerun_of_id=source.id,
-            owner=owner,
-            heartbeat_at=moment,
-            started_at=moment,
-            total=1,
-            started_by_id=admin_id,
-            using_db=connection,
+        run = await _start(
+            connection, source.dataset, 1, admin_id, owner, scope="case", case_name=case_name, rerun_of_id=source.id
         )
         await audit.record(
             admin_id,
@@ -151,16 +151,8 @@ async def finish(
 ) -> EvaluationRun:
     """End a run (done, failed or cancelled) and give its lock back."""
     run = await EvaluationRun.get(id=run_id)
-    moment = now()
     await EvaluationRun.filter(id=run_id).update(
-        status=status,
-        lock=None,
-        summary=summary,
-        category_breakdown=category_breakdown,
-        judge=judge,
-        error=error,
-        finished_at=moment,
-        duration=round((moment - run.started_at).total_seconds(), 3),
+        **_ending(run, status, summary=summary, category_breakdown=category_breakdown, judge=judge, error=error)
     )
     return await EvaluationRun.get(id=run_id)
 

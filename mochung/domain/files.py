@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from mochung.domain import audit
 from mochung.domain.errors import DependencyDown, NotFound
-from mochung.domain.models import StoredFile, User
+from mochung.domain.models import Page, StoredFile, User
 from mochung.domain.ports import FileStorage, StorageError
 
 log = logging.getLogger("mochung.files")
@@ -99,12 +99,27 @@ async def delete_file(file_id: str, user: User, storage: FileStorage) -> None:
     stored = await query.first()
     if stored is None:
         raise NotFound("file not found")
+    details = {"filename": stored.filename, "key": stored.key}
+    await delete_with_object(stored, stored.key, user, storage, "file.delete", f"file:{stored.id}", details)
+
+
+async def delete_with_object(
+    row: Page | StoredFile,
+    key: str,
+    user: User,
+    storage: FileStorage,
+    action: str,
+    target: str,
+    details: dict[str, str],
+) -> None:
+    """Delete ``row``'s stored object ``key``, then ``row``. An admin removing someone else's
+    is audited (``action`` on ``target``: ``details`` and the owner's id) with the delete.
+    The object goes first, so a failure half-way leaves the row to delete again."""
     try:
-        await storage.delete(stored.key)
+        await storage.delete(key)
     except StorageError as error:
         raise DependencyDown("file storage is unavailable; try again") from error
     async with in_transaction() as connection:
-        await stored.delete(using_db=connection)
-        if stored.user_id != user.id:  # an admin removing someone's file
-            details = {"filename": stored.filename, "key": stored.key, "ownerId": str(stored.user_id)}
-            await audit.record(user.id, "file.delete", f"file:{stored.id}", details, connection)
+        await row.delete(using_db=connection)
+        if row.user_id != user.id:  # an admin removing someone's
+            await audit.record(user.id, action, target, {**details, "ownerId": str(row.user_id)}, connection)

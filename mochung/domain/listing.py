@@ -69,6 +69,12 @@ def decode_cursor(cursor: str, key: str) -> tuple[dt.datetime, uuid.UUID]:
         raise Invalid("invalid cursor: pass back the nextCursor of a previous page", field="cursor") from error
 
 
+def where(query: QuerySet[M], **filters: object) -> QuerySet[M]:
+    """``query`` narrowed by each of ``filters`` that is given (not None): a list's optional filters."""
+    given = {name: value for name, value in filters.items() if value is not None}
+    return query.filter(**given) if given else query
+
+
 def check_limit(limit: int) -> int:
     if not MIN_LIMIT <= limit <= MAX_LIMIT:
         raise Invalid(f"must be between {MIN_LIMIT} and {MAX_LIMIT}", field="limit")

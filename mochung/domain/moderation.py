@@ -11,13 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mochung.domain import audit, pages
 from mochung.domain.errors import Invalid, NotFound
-from mochung.domain.listing import Slice, paginate
+from mochung.domain.listing import Slice, paginate, where
 from mochung.domain.models import (
     ChatMessage,
+    GuestbookEntry,
     Page,
     User,
 )
@@ -27,13 +29,36 @@ PAGE_STATUSES = ("published", "draft", "hidden", "all")
 MAX_REASON = 500
 
 
-def _reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
+    """A hiding reason, stripped: required, at most :data:`MAX_REASON` characters."""
     reason = reason.strip()
     if not reason:
         raise Invalid("a reason is required", field="reason")
     if len(reason) > MAX_REASON:
         raise Invalid(f"must be at most {MAX_REASON} characters", field="reason")
     return reason
+
+
+async def apply_hidden(
+    admin: User,
+    row: ChatMessage | GuestbookEntry,
+    reason: str | None,
+    action: str,
+    target: str,
+    details: dict[str, str],
+    connection: BaseDBAsyncClient,
+) -> None:
+    """Hide ``row`` (with ``reason``) or unhide it (``None``), and audit it as
+    ``{action}.hide``/``{action}.unhide`` on ``{target}:{id}`` with ``details`` plus the
+    reason (or the previous one), in the caller's transaction."""
+    if reason is not None:
+        details["reason"] = reason
+    else:
+        details["previousReason"] = row.hidden_reason or ""
+    row.is_hidden, row.hidden_reason = reason is not None, reason
+    await row.save(using_db=connection, update_fields=["is_hidden", "hidden_reason"])
+    verb = "hide" if reason is not None else "unhide"
+    await audit.record(admin.id, f"{action}.{verb}", f"{target}:{row.id}", details, connection)
 
 
 async def list_pages(status: str, limit: int, cursor: str | None) -> Slice[Page]:
@@ -58,7 +83,7 @@ async def _page_for_update(page_id: uuid.UUID, connection: Any) -> Page:
 async def hide_page(admin: User, page_id: uuid.UUID, reason: str, storage: FileStorage) -> Page:
     """A hidden page's public link and Markdown snapshot answer 404 until it is unhidden;
     the owner keeps it."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     async with in_transaction() as connection:
         page = await _page_for_update(page_id, connection)
         page.is_hidden, page.hidden_reason = True, reason
@@ -85,12 +110,7 @@ async def list_messages(
     room: str | None, session_id: uuid.UUID | None, hidden: bool | None, limit: int, cursor: str | None
 ) -> Slice[ChatMessage]:
     query = ChatMessage.all().select_related("session")
-    if room:
-        query = query.filter(session__room=room)
-    if session_id is not None:
-        query = query.filter(session_id=session_id)
-    if hidden is not None:
-        query = query.filter(is_hidden=hidden)
+    query = where(query, session__room=room or None, session_id=session_id, is_hidden=hidden)
     return await paginate(query, limit=limit, cursor=cursor)
 
 
@@ -102,21 +122,14 @@ async def _set_message_hidden(admin: User, message_id: uuid.UUID, reason: str | 
         changed = message.is_hidden != (reason is not None) or message.hidden_reason != reason
         if changed:
             details = {"sessionId": str(message.session_id), "role": message.role}
-            if reason is not None:
-                details["reason"] = reason
-            else:
-                details["previousReason"] = message.hidden_reason or ""
-            message.is_hidden, message.hidden_reason = reason is not None, reason
-            await message.save(using_db=connection, update_fields=["is_hidden", "hidden_reason"])
-            action = "chat.hide" if reason is not None else "chat.unhide"
-            await audit.record(admin.id, action, f"chat_message:{message.id}", details, connection)
+            await apply_hidden(admin, message, reason, "chat", "chat_message", details, connection)
     return await ChatMessage.get(id=message_id).select_related("session")
 
 
 async def hide_message(admin: User, message_id: uuid.UUID, reason: str) -> ChatMessage:
     """A hidden message leaves ``roomHistory`` and the agents' context (the chat code
     filters on ``is_hidden``); it stays stored so the decision can be reviewed."""
-    return await _set_message_hidden(admin, message_id, _reason(reason))
+    return await _set_message_hidden(admin, message_id, check_reason(reason))
 
 
 async def unhide_message(admin: User, message_id: uuid.UUID) -> ChatMessage:

@@ -21,8 +21,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from mochung.domain import audit
 from mochung.domain.errors import Conflict, DependencyDown, Invalid, NotFound, TooLarge
+from mochung.domain.files import delete_with_object
 from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage, StorageError
 
@@ -250,15 +250,9 @@ async def delete_page(page_id: str, user: User, storage: FileStorage) -> str:
     """Owner or admin; returns the slug the page had. The snapshot goes first, so a failure
     leaves the page to delete again."""
     page = await owned_page(page_id, user, admin_allowed=True)
-    try:
-        await storage.delete(page.markdown_path or snapshot_key(page))
-    except StorageError as error:
-        raise DependencyDown("file storage is unavailable; try again") from error
-    async with in_transaction() as connection:
-        await page.delete(using_db=connection)
-        if page.user_id != user.id:  # an admin removing someone's page
-            details = {"slug": page.slug, "title": page.title, "ownerId": str(page.user_id)}
-            await audit.record(user.id, "page.delete", f"page:{page.id}", details, connection)
+    details = {"slug": page.slug, "title": page.title}
+    key = page.markdown_path or snapshot_key(page)
+    await delete_with_object(page, key, user, storage, "page.delete", f"page:{page.id}", details)
     return page.slug
 
 

@@ -14,17 +14,18 @@ import uuid
 
 from tortoise.transactions import in_transaction
 
-from mochung.domain import audit, security
+from mochung.domain import moderation, security
 from mochung.domain.errors import Forbidden, Invalid, NotFound
 from mochung.domain.guests.settings import read_settings
-from mochung.domain.listing import Slice, paginate
+from mochung.domain.listing import Slice, paginate, where
 from mochung.domain.models import GuestbookEntry, Page, User
+from mochung.domain.moderation import apply_hidden, check_reason
 from mochung.domain.pages import public_page
 
 MAX_NAME = 40
 MAX_CONTENT = 500
 MIN_PASSWORD, MAX_PASSWORD = 4, 32
-MAX_REASON = 500
+MAX_REASON = moderation.MAX_REASON
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # keeps \t and \n: a note may have lines
 
 
@@ -88,21 +89,8 @@ async def latest(page_id: uuid.UUID, limit: int = 5) -> list[GuestbookEntry]:
 async def list_for_admin(
     page_id: uuid.UUID | None, hidden: bool | None, limit: int, cursor: str | None
 ) -> Slice[GuestbookEntry]:
-    query = GuestbookEntry.all().select_related("page")
-    if page_id is not None:
-        query = query.filter(page_id=page_id)
-    if hidden is not None:
-        query = query.filter(is_hidden=hidden)
+    query = where(GuestbookEntry.all().select_related("page"), page_id=page_id, is_hidden=hidden)
     return await paginate(query, limit=limit, cursor=cursor)
-
-
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise Invalid("a reason is required", field="reason")
-    if len(reason) > MAX_REASON:
-        raise Invalid(f"must be at most {MAX_REASON} characters", field="reason")
-    return reason
 
 
 async def _set_hidden(admin: User, entry_id: uuid.UUID, reason: str | None) -> GuestbookEntry:
@@ -114,19 +102,12 @@ async def _set_hidden(admin: User, entry_id: uuid.UUID, reason: str | None) -> G
             raise NotFound("guestbook entry not found")
         if reason is not None or entry.is_hidden:
             details = {"pageId": str(entry.page_id), "name": entry.name}
-            if reason is not None:
-                details["reason"] = reason
-            else:
-                details["previousReason"] = entry.hidden_reason or ""
-            entry.is_hidden, entry.hidden_reason = reason is not None, reason
-            await entry.save(using_db=connection, update_fields=["is_hidden", "hidden_reason"])
-            action = "guestbook.hide" if reason is not None else "guestbook.unhide"
-            await audit.record(admin.id, action, f"guestbook_entry:{entry.id}", details, connection)
+            await apply_hidden(admin, entry, reason, "guestbook", "guestbook_entry", details, connection)
     return await GuestbookEntry.get(id=entry_id).select_related("page")
 
 
 async def hide(admin: User, entry_id: uuid.UUID, reason: str) -> GuestbookEntry:
-    return await _set_hidden(admin, entry_id, _reason(reason))
+    return await _set_hidden(admin, entry_id, check_reason(reason))
 
 
 async def unhide(admin: User, entry_id: uuid.UUID) -> GuestbookEntry:

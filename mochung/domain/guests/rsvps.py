@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from mochung.domain.errors import Forbidden, Invalid, NotFound, RsvpClosed
 from mochung.domain.guests.settings import RsvpSettings, read_settings
 from mochung.domain.guests.wedding import SEOUL
-from mochung.domain.listing import Slice, paginate
+from mochung.domain.listing import Slice, paginate, where
 from mochung.domain.models import Page, Rsvp
 from mochung.domain.pages import public_page
 
@@ -163,11 +163,7 @@ async def list_rsvps(
     page: Page, side: Side | None, attending: bool | None, limit: int, cursor: str | None
 ) -> Slice[Rsvp]:
     """The couple's view, newest first."""
-    query = Rsvp.filter(page_id=page.id)
-    if side is not None:
-        query = query.filter(side=side)
-    if attending is not None:
-        query = query.filter(attending=attending)
+    query = where(Rsvp.filter(page_id=page.id), side=side, attending=attending)
     return await paginate(query, limit=limit, cursor=cursor)
 
 

@@ -350,7 +350,7 @@ async def run_dataset(request: web.Request, caller: User, query: DatasetQuery) -
     auth="admin",
     query=HistoryQuery,
     response=Paginated[EvaluationRunInfo],
-    errors=(400, 503),
+    errors=(400, 404, 503),
 )
 async def history(request: web.Request, query: HistoryQuery) -> web.Response:
     registry = request.app[keys.EVALUATIONS]

@@ -14,7 +14,7 @@ from mochung.domain.errors import NotFound
 from mochung.domain.guests import guestbook, rsvps
 from mochung.domain.models import GuestbookEntry, Page, User
 from mochung.server.guests.rsvps import RsvpSummary, summary_out
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
@@ -65,8 +65,7 @@ def entry_out(entry: GuestbookEntry) -> AdminGuestbookEntry:
 )
 async def list_entries(request: web.Request, query: GuestbookQuery) -> web.Response:
     found = await guestbook.list_for_admin(query.page_id, query.hidden, query.limit, query.cursor)
-    items = [entry_out(e) for e in found.items]
-    return respond(Paginated[AdminGuestbookEntry](items=items, next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AdminGuestbookEntry], entry_out)
 
 
 @routes.post("/api/admin/guestbook/{id}/hide")

@@ -13,7 +13,7 @@ from mochung.domain import moderation
 from mochung.domain.components import readable
 from mochung.domain.models import ChatMessage, Page, User
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
@@ -126,7 +126,7 @@ def _forget_public_copy(request: web.Request, page: Page) -> None:
 )
 async def list_pages(request: web.Request, query: PagesQuery) -> web.Response:
     found = await moderation.list_pages(query.status, query.limit, query.cursor)
-    return respond(Paginated[AdminPage](items=[page_out(p) for p in found.items], next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AdminPage], page_out)
 
 
 @routes.post("/api/admin/pages/{id}/hide")
@@ -163,8 +163,7 @@ async def unhide_page(request: web.Request, caller: User, path_id: uuid.UUID) ->
 )
 async def list_chats(request: web.Request, query: ChatsQuery) -> web.Response:
     found = await moderation.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
-    items = [message_out(m) for m in found.items]
-    return respond(Paginated[AdminChatMessage](items=items, next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AdminChatMessage], message_out)
 
 
 @routes.post("/api/admin/chats/{id}/hide")

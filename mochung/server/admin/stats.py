@@ -16,7 +16,7 @@ from pydantic import Field
 from mochung.domain import stats as stats_rules
 from mochung.domain.models import ChatSession
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 log = logging.getLogger("mochung.admin")
@@ -138,5 +138,8 @@ def session_out(session: ChatSession, message_count: int, sockets: int) -> Admin
 async def list_sessions(request: web.Request, query: SliceQuery) -> web.Response:
     found, counts = await stats_rules.list_sessions(query.limit, query.cursor)
     _, per_session = live_sockets(request.app)
-    items = [session_out(s, counts.get(s.id, 0), per_session.get(str(s.id), 0)) for s in found.items]
-    return respond(Paginated[AdminSession](items=items, next_cursor=found.next_cursor))
+
+    def out(session: ChatSession) -> AdminSession:
+        return session_out(session, counts.get(session.id, 0), per_session.get(str(session.id), 0))
+
+    return respond_slice(found, Paginated[AdminSession], out)

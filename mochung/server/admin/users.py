@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from mochung.domain import audit, users
 from mochung.domain.models import AuditEntry, User
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
@@ -81,7 +81,7 @@ async def list_users(request: web.Request, query: UsersQuery) -> web.Response:
     found = await users.list_users(
         query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
     )
-    return respond(Paginated[AdminUser](items=[user_out(u) for u in found.items], next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AdminUser], user_out)
 
 
 @routes.patch("/api/admin/users/{id}")
@@ -109,8 +109,7 @@ async def update_user(request: web.Request, caller: User, path_id: uuid.UUID, bo
 )
 async def list_audit(request: web.Request, query: AuditQuery) -> web.Response:
     found = await audit.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
-    items = [audit_out(entry) for entry in found.items]
-    return respond(Paginated[AuditEntryOut](items=items, next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AuditEntryOut], audit_out)
 
 
 def audit_out(entry: AuditEntry) -> AuditEntryOut:

@@ -49,13 +49,13 @@ from urllib.parse import parse_qs
 import socketio
 from aiohttp import web
 
+from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
 from mochung.domain import chat, errors, users
 from mochung.domain.models import ChatMessage, ChatSession, RunStatus, User
 from mochung.server import keys
 from mochung.server.chat import payloads
 from mochung.server.chat.handoff import NAMESPACES, ChatServices, Sender, hand_off
 from mochung.server.chat.relay import LocalSocket
-from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
 from mochung.server.http.wire import iso_utc
 
 log = logging.getLogger("mochung.gateway")

@@ -13,7 +13,7 @@ from mochung.domain.models import GuestbookEntry, Page, User
 from mochung.domain.pages import owned_page
 from mochung.server.auth import limit
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_id, respond
 
 routes = web.RouteTableDef()
@@ -53,7 +53,7 @@ def entry_out(entry: GuestbookEntry) -> EntryOut:
 async def list_entries(request: web.Request, query: SliceQuery) -> web.Response:
     page = await guestbook.guestbook_page(request.match_info["slug"])
     found = await guestbook.entries(page, query.limit, query.cursor)
-    return respond(Paginated[EntryOut](items=[entry_out(e) for e in found.items], next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[EntryOut], entry_out)
 
 
 @routes.post("/api/page/public/{slug}/guestbook")

@@ -16,13 +16,12 @@ from importlib import resources
 
 from aiohttp import web
 
-from mochung.domain import jsonlimits
 from mochung.domain.errors import NotFound
 from mochung.domain.guests.wedding import WeddingFacts, wedding_facts
 from mochung.domain.models import Page
 from mochung.domain.pages import public_page
 from mochung.server import keys
-from mochung.server.http.wire import endpoint
+from mochung.server.http.wire import endpoint, no_such_slug
 from mochung.settings import Settings
 
 routes = web.RouteTableDef()
@@ -126,7 +125,7 @@ def _html(text: str, status: int, cache: str) -> web.Response:
 )
 async def preview(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    if jsonlimits.NUL in slug:  # no slug holds a NUL (PostgreSQL could not even look)
+    if no_such_slug(slug):  # (answered here: this route's 404 is its own page)
         return _html(_NOT_FOUND_PAGE, 404, "no-store")
     try:
         page = await public_page(slug)

@@ -121,10 +121,12 @@ def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
         for name, definition in query.pop("$defs", {}).items():
             schemas.put(name, definition, "validation")
         required = set(query.get("required", []))
+        blank_is_absent = getattr(spec.query, "blank_is_absent", False)  # ``listing.SliceQuery``
         for name, schema in query.get("properties", {}).items():
-            parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": _refuses_nul(schema)}
-            )
+            described = _refuses_nul(schema)
+            if blank_is_absent and name not in required:
+                described = {"anyOf": [described, {"const": "", "description": "empty: as if absent"}]}
+            parameters.append({"name": name, "in": "query", "required": name in required, "schema": described})
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:

@@ -2,23 +2,29 @@
 ``cursor`` query parameters every list route accepts, and the ``{items, nextCursor}`` body.
 
 A list route subclasses :class:`SliceQuery` for its filters and answers
-``respond(Paginated[ItemModel](items=[...], next_cursor=found.next_cursor))``.
+``respond_slice(found, Paginated[ItemModel], item_out)``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
 
+from aiohttp import web
 from pydantic import Field, model_validator
 
-from mochung.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
-from mochung.server.http.wire import WireModel
+from mochung.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT, Slice
+from mochung.server.http.wire import WireModel, respond
 
 ItemT = TypeVar("ItemT")
+RowT = TypeVar("RowT")
 CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 
 
 class SliceQuery(WireModel):
+    # an empty parameter is as if absent (below): the OpenAPI document allows "" for each
+    blank_is_absent: ClassVar[bool] = True
+
     limit: int = Field(default=DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
     # opaque: no schema can say which values the server issued, only their alphabet (URL-safe
     # base64, unpadded); what it did not issue for this list is 400 (``domain.listing``)
@@ -43,3 +49,8 @@ class SliceQuery(WireModel):
 class Paginated(WireModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None = None
+
+
+def respond_slice(found: Slice[RowT], wire: type[Paginated[ItemT]], out: Callable[[RowT], ItemT]) -> web.Response:
+    """The ``{items, nextCursor}`` answer of a list route: every row of ``found`` through ``out``."""
+    return respond(wire(items=[out(row) for row in found.items], next_cursor=found.next_cursor))

@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
+from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
 from mochung.adapters.ratelimit import retry_after_header
 from mochung.domain import errors
 from mochung.logging import request_id_var
 from mochung.server import keys
-from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
 from mochung.server.http.wire import ErrorBody, ErrorDetail, Handler
 
 log = logging.getLogger("mochung.http")

@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from mochung.domain import jsonlimits
 from mochung.domain.errors import Invalid, NotFound
-from mochung.domain.models import User
+from mochung.domain.models import Page, User
 from mochung.server.http.callers import Auth, admit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -132,6 +132,16 @@ def path_id(request: web.Request, name: str = "id") -> uuid.UUID:
         raise NotFound(f"no such {name}") from error
 
 
+# the column's length: a longer slug names no page (and Tortoise refuses to even look for it)
+SLUG_MAX_LENGTH: int = getattr(Page._meta.fields_map["slug"], "max_length", None) or 64
+
+
+def no_such_slug(slug: str) -> bool:
+    """A ``{slug}`` no page can have: with a NUL (PostgreSQL could not even look) or longer
+    than the column. Its route answers 404 at once."""
+    return jsonlimits.NUL in slug or len(slug.lower()) > SLUG_MAX_LENGTH
+
+
 def respond(payload: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     if isinstance(payload, BaseModel):
         body = payload.model_dump_json(by_alias=True)
@@ -230,8 +240,8 @@ def endpoint(
             caller = None
             if spec.auth in ("user", "admin"):
                 caller = await admit(request, admin=spec.auth == "admin")
-            if spec.error_media is None and jsonlimits.NUL in request.match_info.get("slug", ""):
-                raise NotFound("page not found")  # no slug holds a NUL (PostgreSQL could not even look)
+            if spec.error_media is None and no_such_slug(request.match_info.get("slug", "")):
+                raise NotFound("page not found")
             for name, pattern in spec.path_patterns.items():  # (a route without that parameter has none)
                 if name in request.match_info and not re.fullmatch(pattern, request.match_info[name]):
                     raise Invalid(f"must match {pattern}", field=name)

@@ -9,9 +9,9 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import payments
-from mochung.domain.models import Payment, User
+from mochung.domain.models import Payment, PaymentStatus, User
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery
+from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
 from mochung.server.http.wire import PositiveJsonInt, WireModel, endpoint, respond
 from mochung.server.payments.routes import PaymentOut, payment_out
 
@@ -29,7 +29,7 @@ class AdminPaymentOut(PaymentOut):
 
 
 class PaymentsQuery(SliceQuery):
-    status: str | None = Field(default=None, description="ready, paid, failed, cancelled or refunded")
+    status: PaymentStatus | None = None
     flagged: bool | None = None
 
 
@@ -66,8 +66,7 @@ def admin_payment_out(payment: Payment) -> AdminPaymentOut:
 )
 async def list_payments(request: web.Request, query: PaymentsQuery) -> web.Response:
     found = await payments.list_payments(query.status, query.flagged, query.limit, query.cursor)
-    items = [admin_payment_out(p) for p in found.items]
-    return respond(Paginated[AdminPaymentOut](items=items, next_cursor=found.next_cursor))
+    return respond_slice(found, Paginated[AdminPaymentOut], admin_payment_out)
 
 
 @routes.post("/api/admin/payments/{id}/refund")

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 
 from mochung.tui.client import AdminApi, ClientError
+from mochung.tui.models import Listing
 
 if TYPE_CHECKING:
     from mochung.tui.app import AdminApp
 
 T = TypeVar("T")
+
+
+class ListingLoaded(Message, Generic[T]):
+    """A page of a screen's list arrived; ``append``: it follows the rows shown (More)."""
+
+    def __init__(self, listing: Listing[T], append: bool = False) -> None:
+        super().__init__()
+        self.listing = listing
+        self.append = append
 
 
 class AdminScreen(Screen[None]):

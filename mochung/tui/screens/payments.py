@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Footer, Header, Select, Static
 
 from mochung.tui.format import money, short, when
-from mochung.tui.models import AdminPayment, Listing
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.models import AdminPayment
+from mochung.tui.screens.base import AdminScreen, ListingLoaded
 from mochung.tui.screens.confirm import AmountField, Confirmation, ConfirmScreen
 
 STATUSES = [("Any status", ""), *((s.capitalize(), s) for s in ("ready", "paid", "failed", "cancelled", "refunded"))]
@@ -32,11 +32,8 @@ class PaymentsScreen(AdminScreen):
         Binding("r", "reload", "Refresh"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, listing: Listing[AdminPayment], append: bool = False) -> None:
-            super().__init__()
-            self.listing = listing
-            self.append = append
+    class Loaded(ListingLoaded[AdminPayment]):
+        """A page of payments."""
 
     class Changed(Message):
         def __init__(self, payment: AdminPayment, what: str) -> None:

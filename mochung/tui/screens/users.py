@@ -11,8 +11,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mochung.tui.format import when
-from mochung.tui.models import AdminUser, Listing
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.models import AdminUser
+from mochung.tui.screens.base import AdminScreen, ListingLoaded
 from mochung.tui.screens.confirm import Confirmation, ConfirmScreen
 
 
@@ -27,11 +27,8 @@ class UsersScreen(AdminScreen):
         Binding("r", "reload", "Refresh"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, listing: Listing[AdminUser], append: bool) -> None:
-            super().__init__()
-            self.listing = listing
-            self.append = append
+    class Loaded(ListingLoaded[AdminUser]):
+        """A page of users."""
 
     class Changed(Message):
         def __init__(self, user: AdminUser) -> None:

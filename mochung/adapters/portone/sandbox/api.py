@@ -12,12 +12,13 @@ The test suite's fake PortOne server is this app plus scripted faults.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 from urllib.parse import quote
@@ -58,6 +59,8 @@ class SandboxState:
 
 
 SANDBOX_STATE = web.AppKey("portone_sandbox_state", SandboxState)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+StateHandler = Callable[[web.Request, SandboxState], Awaitable[web.Response]]
 
 
 def create_sandbox_app(
@@ -105,6 +108,30 @@ def _v2_authorised(request: web.Request) -> bool:
     return hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode())
 
 
+def _route(
+    call: str, authorised: Callable[[web.Request], bool], refusal: Callable[[], web.Response]
+) -> Callable[[StateHandler], Handler]:
+    """A sandbox handler that counts its ``call`` and answers ``refusal()`` to a caller who is
+    not ``authorised``; the handler gets the sandbox state."""
+
+    def wrap(handler: StateHandler) -> Handler:
+        @functools.wraps(handler)
+        async def route(request: web.Request) -> web.Response:
+            state = request.app[SANDBOX_STATE]
+            state.calls[call] += 1
+            if not authorised(request):
+                return refusal()
+            return await handler(request, state)
+
+        return route
+
+    return wrap
+
+
+def _v2_route(call: str) -> Callable[[StateHandler], Handler]:
+    return _route(call, _v2_authorised, lambda: _v2_error(401, "UNAUTHORIZED", "올바르지 않은 인증 정보입니다."))
+
+
 async def _json_body(request: web.Request) -> dict[str, Any] | None:
     try:
         body = await request.json() if request.body_exists else {}
@@ -117,22 +144,16 @@ def _positive_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-async def v2_get_payment(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v2.getPayment"] += 1
-    if not _v2_authorised(request):
-        return _v2_error(401, "UNAUTHORIZED", "올바르지 않은 인증 정보입니다.")
+@_v2_route("v2.getPayment")
+async def v2_get_payment(request: web.Request, state: SandboxState) -> web.Response:
     payment = state.store.get(request.match_info["payment_id"])
     if payment is None:
         return _v2_error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
     return web.json_response(payment.as_v2())
 
 
-async def v2_pre_register(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v2.preRegister"] += 1
-    if not _v2_authorised(request):
-        return _v2_error(401, "UNAUTHORIZED", "올바르지 않은 인증 정보입니다.")
+@_v2_route("v2.preRegister")
+async def v2_pre_register(request: web.Request, state: SandboxState) -> web.Response:
     body = await _json_body(request)
     if body is None or not _positive_int(body.get("totalAmount")):
         return _v2_error(400, "INVALID_REQUEST", "totalAmount must be a positive integer")
@@ -160,11 +181,8 @@ def _cancel_refusal(payment: SandboxPayment, amount: int, checksum: object) -> t
     return None
 
 
-async def v2_cancel(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v2.cancel"] += 1
-    if not _v2_authorised(request):
-        return _v2_error(401, "UNAUTHORIZED", "올바르지 않은 인증 정보입니다.")
+@_v2_route("v2.cancel")
+async def v2_cancel(request: web.Request, state: SandboxState) -> web.Response:
     body = await _json_body(request)
     if body is None or not isinstance(body.get("reason"), str) or not body["reason"].strip():
         return _v2_error(400, "INVALID_REQUEST", "reason is required")
@@ -183,12 +201,9 @@ async def v2_cancel(request: web.Request) -> web.Response:
     return web.json_response({"cancellation": cancellation})
 
 
-async def sandbox_complete(request: web.Request) -> web.Response:
+@_v2_route("sandbox.complete")
+async def sandbox_complete(request: web.Request, state: SandboxState) -> web.Response:
     """Sandbox only: the customer pays (or the payment fails) as the browser SDK would."""
-    state = request.app[SANDBOX_STATE]
-    state.calls["sandbox.complete"] += 1
-    if not _v2_authorised(request):
-        return _v2_error(401, "UNAUTHORIZED", "올바르지 않은 인증 정보입니다.")
     body = await _json_body(request)
     if body is None:
         return _v2_error(400, "INVALID_REQUEST", "the body must be a JSON object")
@@ -263,6 +278,10 @@ def _v1_authorised(request: web.Request) -> bool:
     return expires is not None and expires > time.time()
 
 
+def _v1_route(call: str) -> Callable[[StateHandler], Handler]:
+    return _route(call, _v1_authorised, lambda: _v1(401, -1, "Unauthorized"))
+
+
 async def v1_get_token(request: web.Request) -> web.Response:
     state = request.app[SANDBOX_STATE]
     state.calls["v1.getToken"] += 1
@@ -280,22 +299,16 @@ async def v1_get_token(request: web.Request) -> web.Response:
     return _v1(200, 0, None, {"access_token": token, "now": now, "expired_at": now + state.token_lifetime_seconds})
 
 
-async def v1_get_payment(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v1.getPayment"] += 1
-    if not _v1_authorised(request):
-        return _v1(401, -1, "Unauthorized")
+@_v1_route("v1.getPayment")
+async def v1_get_payment(request: web.Request, state: SandboxState) -> web.Response:
     payment = state.store.by_imp_uid(request.match_info["imp_uid"])
     if payment is None:
         return _v1(404, -1, "존재하지 않는 결제정보입니다.")
     return _v1(200, 0, None, payment.as_v1())
 
 
-async def v1_prepare(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v1.prepare"] += 1
-    if not _v1_authorised(request):
-        return _v1(401, -1, "Unauthorized")
+@_v1_route("v1.prepare")
+async def v1_prepare(request: web.Request, state: SandboxState) -> web.Response:
     body = await _json_body(request) or {}
     merchant_uid, amount = body.get("merchant_uid"), body.get("amount")
     if not isinstance(merchant_uid, str) or not merchant_uid or not _positive_int(amount):
@@ -306,11 +319,8 @@ async def v1_prepare(request: web.Request) -> web.Response:
     return _v1(200, 0, None, {"merchant_uid": merchant_uid, "amount": amount})
 
 
-async def v1_cancel(request: web.Request) -> web.Response:
-    state = request.app[SANDBOX_STATE]
-    state.calls["v1.cancel"] += 1
-    if not _v1_authorised(request):
-        return _v1(401, -1, "Unauthorized")
+@_v1_route("v1.cancel")
+async def v1_cancel(request: web.Request, state: SandboxState) -> web.Response:
     body = await _json_body(request) or {}
     imp_uid, merchant_uid = body.get("imp_uid"), body.get("merchant_uid")
     payment = (state.store.by_imp_uid(imp_uid) if isinstance(imp_uid, str) else None) or (
