@@ -20,6 +20,8 @@ import contextlib
 import json
 import os
 import re
+import secrets
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -29,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from mochung.adapters.portone.webhooks import new_webhook_secret
 from tests.e2e.stack import Process, free_port
 from tests.support import PASSWORD, POSTGRES_URL, REDIS_URL, TEST_SECRET, need_service, scratch_postgres_database
 from tests.support.waiting import wait_until
@@ -39,6 +42,42 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SECONDS_PER_CALLER = int(os.environ.get("MOCHUNG_FUZZ_SECONDS", "40"))
 EXAMPLES_PER_OPERATION = int(os.environ.get("MOCHUNG_FUZZ_EXAMPLES", "10"))
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+# A distributed server has no payment sandbox of its own ("payments are not configured": 503
+# on every payment route); so it gets one as PortOne, in a process of its own, like production.
+_SANDBOX = """
+import os, sys
+from aiohttp import web
+from mochung.adapters.portone.sandbox.api import create_sandbox_app
+app = create_sandbox_app(api_secret=os.environ["SANDBOX_API_SECRET"])
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+@contextlib.contextmanager
+def _payment_sandbox(workdir: Path) -> Iterator[dict[str, str]]:
+    """A PortOne sandbox on a free port; yields the server's settings to use it."""
+    port, secret = free_port(), secrets.token_urlsafe(32)
+    env = {**os.environ, "SANDBOX_API_SECRET": secret}
+    process = Process("portone", [sys.executable, "-c", _SANDBOX, str(port)], env, workdir)
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        process.check_alive()
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+        return False
+
+    try:
+        wait_until(up, "the payment sandbox to start", within=60)
+        yield {
+            "MOCHUNG_PORTONE_BASE_URL": url,
+            "MOCHUNG_PORTONE_API_SECRET": secret,
+            "MOCHUNG_PORTONE_WEBHOOK_SECRET": new_webhook_secret(),
+        }
+    finally:
+        process.stop()
 
 
 def _env(workdir: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
@@ -83,9 +122,11 @@ def _healthy(url: str, process: Process) -> bool:
 
 
 @contextlib.contextmanager
-def _live_server(workdir: Path, database_url: str, redis_url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
+def _live_server(
+    workdir: Path, database_url: str, redis_url: str | None, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
     """A migrated server with an admin and a user; yields its URL and their tokens."""
-    env = _env(workdir, database_url, redis_url)
+    env = {**_env(workdir, database_url, redis_url), **(settings or {})}
     mochung = [sys.executable, "-m", "mochung"]
     subprocess.run([*mochung, "db", "migrate"], env=env, cwd=workdir, check=True, capture_output=True, timeout=120)
     subprocess.run(
@@ -174,7 +215,11 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
         return
     server = need_service(POSTGRES_URL, "PostgreSQL")
     redis_url = need_service(REDIS_URL, "Redis")
-    with scratch_postgres_database(server, "mochung_fuzz") as url, _live_server(tmp_path, url, redis_url) as found:
+    with (
+        scratch_postgres_database(server, "mochung_fuzz") as url,
+        _payment_sandbox(tmp_path) as payments,
+        _live_server(tmp_path, url, redis_url, payments) as found,
+    ):
         yield found
 
 
