@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from mochung.adapters.storage import open_storage
@@ -78,18 +78,31 @@ async def _file_response(stored: StoredFile, storage: FileStorage) -> UploadedFi
     )
 
 
-async def _file_part(request: web.Request) -> BodyPartReader:
+_MALFORMED = (ValueError, AssertionError, HttpProcessingError)  # what aiohttp raises on a malformed body
+
+
+async def _file_part(request: web.Request) -> tuple[MultipartReader, BodyPartReader]:
     if not request.content_type.startswith("multipart/"):
         raise Invalid("send the file as multipart/form-data in a field named 'file'", field="file")
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if isinstance(part, BodyPartReader) and part.name == "file":
-                return part
+                return reader, part
             await part.release()  # another field: skipped, never kept
-    except (ValueError, AssertionError, HttpProcessingError) as error:  # a malformed multipart body
+    except _MALFORMED as error:
         raise Invalid("malformed multipart body", field="file") from error
     raise Invalid("the multipart field 'file' is required", field="file")
+
+
+async def _rest(reader: MultipartReader) -> None:
+    """The fields after the file, skipped like those before it: a malformed one is refused
+    the same way (400), before the file is kept."""
+    try:
+        while (part := await reader.next()) is not None:
+            await part.release()
+    except _MALFORMED as error:
+        raise Invalid("malformed multipart body", field="file") from error
 
 
 def _client_filename(part: BodyPartReader) -> str | None:
@@ -135,7 +148,7 @@ async def upload(request: web.Request, caller: User) -> web.Response:
     too_large = TooLarge(f"the file is larger than {limit // (1024 * 1024)} MiB")
     if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
         raise too_large  # refused before reading any of it
-    part = await _file_part(request)
+    reader, part = await _file_part(request)
     head = b""
     while len(head) < files.SNIFF_BYTES and (chunk := await part.read_chunk(CHUNK_BYTES)):
         head += chunk
@@ -155,6 +168,7 @@ async def upload(request: web.Request, caller: User) -> web.Response:
                 raise too_large
             yield chunk
             chunk = await part.read_chunk(CHUNK_BYTES)
+        await _rest(reader)
 
     storage = request.app[keys.STORAGE]
     try:

@@ -21,7 +21,7 @@ routes = web.RouteTableDef()
 
 
 class CreateInvitationBody(WireModel):
-    code: str = Field(min_length=3, max_length=64)
+    code: str = Field(min_length=3, max_length=64, pattern=invitations.CODE_PATTERN.pattern)
     max_uses: int = Field(ge=1, le=1_000_000)
     expires_at: UtcDatetime | None = None
 
