@@ -130,8 +130,10 @@ def _operation(spec: Endpoint, path: str, schemas: _Schemas) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:
+        # no body at all reads as {} (``wire.read_body``): it is required when {} is not enough
+        own = spec.body.model_json_schema(by_alias=True, mode="validation")
         operation["requestBody"] = {
-            "required": True,
+            "required": bool(own.get("required") or own.get("anyOf")),
             "content": {"application/json": {"schema": schemas.of(spec.body, "validation")}},
         }
     success: dict[str, Any] = {"description": "Success"}
