@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
 from mochung.domain import pages
@@ -35,13 +35,13 @@ KOREA_OFFSET_SECONDS = 9 * 3600  # view days are Korean days (no DST there)
 
 
 class RsvpSettings(WireModel):
-    enabled: bool = False
+    enabled: StrictBool = False
     deadline: UtcDatetime | None = Field(
         default=None,
         description="answers are refused from this instant on; a date alone (YYYY-MM-DD) means the end "
         "of that day in Korea",
     )
-    ask_meal: bool = False
+    ask_meal: StrictBool = False
     max_party_size: int = Field(
         default=guest_settings.DEFAULT_MAX_PARTY_SIZE, ge=1, le=guest_settings.MAX_PARTY_SIZE_LIMIT
     )
@@ -59,7 +59,7 @@ class RsvpSettings(WireModel):
 
 
 class GuestbookSettings(WireModel):
-    enabled: bool = False
+    enabled: StrictBool = False
 
 
 class PageSettings(WireModel):
@@ -89,7 +89,7 @@ class UpdateBody(WireModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=64, json_schema_extra=_SLUG_SCHEMA)
     component_data: ComponentData | None = None
-    is_published: bool | None = None
+    is_published: StrictBool | None = None
     settings: PageSettings | None = None
 
 

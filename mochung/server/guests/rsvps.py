@@ -13,7 +13,7 @@ import uuid
 from typing import Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mochung.domain.errors import Unauthenticated
 from mochung.domain.guests import rsvps
@@ -35,7 +35,7 @@ log = logging.getLogger("mochung.guests")
 class RsvpBody(WireModel):
     side: Literal["groom", "bride"]
     name: str = Field(max_length=200)  # the limit (40 after trimming) is the domain's
-    attending: bool
+    attending: StrictBool
     party_size: int = Field(default=1, ge=0, le=1000)
     meal: Literal["yes", "no", "undecided"] | None = None
     phone: str | None = Field(default=None, max_length=100)
