@@ -49,6 +49,10 @@ class RsvpSettings(WireModel):
     @field_validator("deadline", mode="before")
     @classmethod
     def _date_means_end_of_day(cls, value: object) -> object:
+        if value is not None and not isinstance(value, (str, dt.datetime)):
+            # pydantic would read a number as seconds since 1970: the wire says a string (the
+            # response model is built from stored datetimes)
+            raise ValueError("deadline must be a date (YYYY-MM-DD) or a date-time string")
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             try:
                 day = dt.date.fromisoformat(value)

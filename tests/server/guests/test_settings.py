@@ -64,6 +64,7 @@ async def test_invalid_settings_are_refused_with_nothing_changed(client: TestCli
         {"rsvp": {"enabled": True, "maxPartySize": 21}},
         {"rsvp": {"enabled": "maybe"}},
         {"rsvp": {"enabled": True, "deadline": "next week"}},
+        {"rsvp": {"enabled": True, "deadline": 0}},  # not seconds since 1970: the document says a string
         {"guestbook": {"enabled": [1]}},
     ]
     for settings in bad:
