@@ -44,6 +44,13 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
+def turn_counted_and_finished(samples: Samples) -> bool:
+    """The turn's final status is counted a moment before its in-flight gauge drops."""
+    return bool(value(samples, "mochung_chat_turns_total", status="done")) and (
+        value(samples, "mochung_chat_turns_in_flight") == 0
+    )
+
+
 @pytest.fixture
 async def portone() -> AsyncIterator[FakePortOne]:
     async with FakePortOne() as fake:
@@ -113,8 +120,8 @@ async def test_a_rest_call_a_chat_turn_a_payment_and_a_bad_login_are_counted(
         await chat.answer(message_id)
         samples = await eventually(
             lambda: scrape(client),
-            "the turn is counted",
-            until=lambda s: bool(value(s, "mochung_chat_turns_total", status="done")),
+            "the turn is counted and no longer in flight",
+            until=turn_counted_and_finished,
         )
     finally:
         await chat.close()
@@ -224,8 +231,8 @@ async def test_a_worker_process_serves_its_own_metrics_and_reports_itself(
 
         samples = await eventually(
             counted,
-            "the worker counts the turn",
-            until=lambda s: bool(value(s, "mochung_chat_turns_total", status="done")),
+            "the worker counts the turn and no longer runs it",
+            until=turn_counted_and_finished,
         )
         assert value(samples, "mochung_process_info", kind="worker") == 1
         assert value(samples, "mochung_chat_turns_total", status="done") == 1
