@@ -23,7 +23,6 @@ costs one turn-store append and one publish, not one per token.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -37,6 +36,7 @@ import dramatiq
 from mochung.adapters.bus import channel_for
 from mochung.adapters.database import bound
 from mochung.adapters.outages import is_outage
+from mochung.aio import cancel_and_wait
 from mochung.domain import chat
 from mochung.domain.chat import now_ms
 from mochung.domain.models import AgentRun, RunStatus
@@ -111,7 +111,6 @@ async def _give_up_after_last_attempt(resources: ChatWorkerResources, message_id
         record_turn(resources, run, RunStatus.FAILED, outcome, None)
     except Exception:
         log.exception("could not end turn %s after its last attempt", message_id)
-
 
 
 def event_message(
@@ -345,10 +344,7 @@ class CancelWatcher:
             await asyncio.sleep(self._interval)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
 
 async def _stream(

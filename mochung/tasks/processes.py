@@ -22,6 +22,8 @@ from typing import Any, Literal, Protocol
 
 from redis.asyncio import Redis
 
+from mochung.aio import cancel_and_wait
+
 log = logging.getLogger("mochung.processes")
 REPORT_SECONDS = 5.0
 STALE_SECONDS = 3 * REPORT_SECONDS
@@ -143,11 +145,8 @@ class Reporter:
             await self._report()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._id is not None:
             with contextlib.suppress(Exception):
                 await self._registry.remove(self._id)

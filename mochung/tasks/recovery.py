@@ -8,9 +8,9 @@ is marked running, renewed every ``LEASE_RENEW_SECONDS``, released at the end). 
 - a ``running`` run with no lease (its worker died: ``kill -9``, a crash, the machine) is
   handed to the workers again, up to ``chat.MAX_ATTEMPTS`` attempts, then ended
   ``failed``; a cancel asked meanwhile ends it ``cancelled``;
-- a ``queued`` run with no lease that has waited ``queued_stale_seconds`` is enqueued again
+- a ``queued`` run with no lease that has waited ``QUEUED_STALE_SECONDS`` is enqueued again
   (its message may have been lost with Redis; a duplicate is harmless: the lease and the
-  run's conditional updates let one attempt run), and after ``queued_give_up_seconds`` it
+  run's conditional updates let one attempt run), and after ``QUEUED_GIVE_UP_SECONDS`` it
   is ended ``failed``.
 
 Whatever ends a run here tells its room (``message-error`` through the bus, then ``done``).
@@ -22,14 +22,14 @@ distributed mode a short-lived lock lets one web process sweep at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mochung.adapters.bus import channel_for
+from mochung.aio import cancel_and_wait
 from mochung.domain import chat
 from mochung.domain.models import AgentRun, RunStatus
 from mochung.domain.ports import Publisher, TurnStore
@@ -49,25 +49,16 @@ class Sweep:
     cancelled: int = 0
 
 
+@dataclass
 class RunReaper:
-    def __init__(
-        self,
-        turns: TurnStore,
-        publisher: Publisher,
-        enqueue: Callable[[uuid.UUID], Awaitable[None]],
-        *,
-        interval: float = SWEEP_SECONDS,
-        queued_stale_seconds: float = QUEUED_STALE_SECONDS,
-        queued_give_up_seconds: float = QUEUED_GIVE_UP_SECONDS,
-    ) -> None:
-        self.turns = turns
-        self.publisher = publisher
-        self.enqueue = enqueue
-        self.interval = interval
-        self.queued_stale = queued_stale_seconds
-        self.queued_give_up = queued_give_up_seconds
-        self.owner = f"reaper-{uuid.uuid4().hex}"
-        self._task: asyncio.Task[None] | None = None
+    """Sweeps every ``SWEEP_SECONDS`` (one web process at a time, by a short claim)."""
+
+    turns: TurnStore
+    publisher: Publisher
+    enqueue: Callable[[uuid.UUID], Awaitable[None]]
+    interval: float = SWEEP_SECONDS
+    owner: str = field(default_factory=lambda: f"reaper-{uuid.uuid4().hex}")
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def sweep(self, *, at_start: bool = False) -> Sweep:
         done = Sweep()
@@ -93,11 +84,11 @@ class RunReaper:
                     if await self._end(run, RunStatus.FAILED, "agent_error", GAVE_UP):
                         done.failed += 1
                     continue
-            elif age >= self.queued_give_up:
+            elif age >= QUEUED_GIVE_UP_SECONDS:
                 if await self._end(run, RunStatus.FAILED, "agent_error", GAVE_UP):
                     done.failed += 1
                 continue
-            elif not at_start and age < self.queued_stale:
+            elif not at_start and age < QUEUED_STALE_SECONDS:
                 continue
             # Once per lease period at most: the new attempt takes its own lease meanwhile.
             if at_start or await self.turns.claim(f"requeue:{message_id}", self.owner, max(LEASE_SECONDS, 10.0)):
@@ -140,8 +131,5 @@ class RunReaper:
             self._task = asyncio.create_task(self._run(), name="mochung-run-reaper")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

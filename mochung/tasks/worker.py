@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import aiohttp
 import dramatiq
@@ -75,33 +75,45 @@ def default_runtime_factory(settings: Settings, http: aiohttp.ClientSession | No
     return build_runtime(settings, http=http)
 
 
+def run_on_worker_loop(coroutine: Coroutine[Any, Any, None], when_missing: str) -> None:
+    """Run ``coroutine`` on Dramatiq's event-loop thread and wait; ``when_missing`` is the
+    error when that loop is not running."""
+    loop_thread = get_event_loop_thread()
+    if loop_thread is None:
+        coroutine.close()
+        raise RuntimeError(when_missing)
+    loop_thread.run_coroutine(coroutine)
+
+
+class SharedParts(TypedDict, total=False):
+    """What the web process hands its embedded worker instead of letting it open its own:
+    the in-memory bus hub and turn store (embedded mode has no Redis to share them through),
+    its metrics registry and process list; tests and benchmarks also pass a runtime factory."""
+
+    hub: MemoryHub
+    turns: TurnStore
+    runtime_factory: RuntimeFactory | None
+    metrics: Metrics
+    processes: ProcessRegistry
+
+
 class ChatWorkerResources:
     """Filled by :meth:`open` on the worker's loop; read by the actor."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        hub: MemoryHub | None = None,
-        turns: TurnStore | None = None,
-        runtime_factory: RuntimeFactory | None = None,
-        metrics: Metrics | None = None,
-        processes: ProcessRegistry | None = None,
-        concurrency: int | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, *, concurrency: int | None = None, **shared: Unpack[SharedParts]) -> None:
         self.settings = settings
         # embedded: the web app's registry and process list; a worker process makes its own
-        self.metrics = metrics or create_metrics("worker")
-        self._shared_processes = processes
+        self.metrics = shared.get("metrics") or create_metrics("worker")
+        self._shared_processes = shared.get("processes")
         self.concurrency = concurrency or settings.worker_concurrency
         self.in_flight = 0
         self.queue_depth: Callable[[], int] = lambda: 0  # set by build_chat_worker (blocking call)
         self._reporter: Reporter | None = None
         self._metrics_server: web.AppRunner | None = None
         self._started_at = time.time()
-        self._hub = hub
-        self._shared_turns = turns
-        self._runtime_factory = runtime_factory or default_runtime_factory
+        self._hub = shared.get("hub")
+        self._shared_turns = shared.get("turns")
+        self._runtime_factory = shared.get("runtime_factory") or default_runtime_factory
         self.database: TortoiseContext | None = None
         self.redis: Redis | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -187,11 +199,7 @@ class WorkerLifecycle(Middleware):
         self._heartbeat: threading.Thread | None = None
 
     def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        loop_thread = get_event_loop_thread()
-        if loop_thread is None:
-            coroutine.close()
-            raise RuntimeError("the AsyncIO middleware must come before WorkerLifecycle")
-        loop_thread.run_coroutine(coroutine)
+        run_on_worker_loop(coroutine, "the AsyncIO middleware must come before WorkerLifecycle")
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: Worker) -> None:
         try:
@@ -251,36 +259,19 @@ class ChatWorker:
 
     def run(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run ``coroutine`` on the worker's event loop (from another thread), and wait."""
-        loop_thread = get_event_loop_thread()
-        if loop_thread is None:
-            coroutine.close()
-            raise RuntimeError("the chat worker is not running")
-        loop_thread.run_coroutine(coroutine)
+        run_on_worker_loop(coroutine, "the chat worker is not running")
 
 
 def build_chat_worker(
     settings: Settings,
     *,
     concurrency: int | None = None,
-    hub: MemoryHub | None = None,
-    turns: TurnStore | None = None,
-    runtime_factory: RuntimeFactory | None = None,
-    metrics: Metrics | None = None,
-    processes: ProcessRegistry | None = None,
+    **shared: Unpack[SharedParts],
 ) -> ChatWorker:
     """The chat worker of one process: up to ``concurrency`` turns (default
-    ``MOCHUNG_WORKER_CONCURRENCY``) in flight on Dramatiq's event loop. ``metrics`` and
-    ``processes``: the web app's, when the worker runs inside it (embedded mode)."""
+    ``MOCHUNG_WORKER_CONCURRENCY``) in flight on Dramatiq's event loop."""
     slots = concurrency or settings.worker_concurrency
-    resources = ChatWorkerResources(
-        settings,
-        hub=hub,
-        turns=turns,
-        runtime_factory=runtime_factory,
-        metrics=metrics,
-        processes=processes,
-        concurrency=slots,
-    )
+    resources = ChatWorkerResources(settings, concurrency=slots, **shared)
     broker = make_broker(settings, [WorkerLifecycle(resources)])
     resources.queue_depth = lambda: queue_depth(broker)
     actors = declare_actors(broker, resources)
