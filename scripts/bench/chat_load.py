@@ -37,6 +37,7 @@ class Outcome:
     first_chunks: list[float] = field(default_factory=list)
     answers: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    doubled: int = 0  # a second assistant answer to one message: must never happen
     sent: int = 0
     elapsed: float = 0.0  # first send → last answer
     cpu: dict[str, float] = field(default_factory=dict)
@@ -48,7 +49,7 @@ class Outcome:
         answer50, answer99 = p50_p99(self.answers)
         return (
             f"{len(self.answers)}/{self.sent} answered, first chunk p50 {chunk50:.2f} s p99 {chunk99:.2f} s, "
-            f"answer p50 {answer50:.2f} s p99 {answer99:.2f} s, errors {len(self.errors)}"
+            f"answer p50 {answer50:.2f} s p99 {answer99:.2f} s, errors {len(self.errors)}, doubled {self.doubled}"
         )
 
 
@@ -64,6 +65,7 @@ class Couple:
         self.sent_at = 0.0
         self.message_id: str | None = None
         self.first_chunk: float | None = None
+        self.answers_seen = 0
         self.early_chunks: dict[str, float] = {}
         self.done = asyncio.Event()
 
@@ -82,6 +84,10 @@ class Couple:
             self.first_chunk = self.early_chunks.get(self.message_id)
         elif event == "newMessage" and isinstance(data, dict) and data.get("role") == "assistant":
             mine = self.message_id is not None and str(data.get("message_id")) == self.message_id
+            if mine:
+                self.answers_seen += 1
+                if self.answers_seen == 2:
+                    self.outcome.doubled += 1
             if mine and not self.done.is_set():
                 self.outcome.answers.append(now - self.sent_at)
                 if self.first_chunk is not None:

@@ -144,6 +144,7 @@ def llm_env(model_url: str) -> dict[str, str]:
         # the bench's own traffic from one address: no per-user or per-address refusals
         "MOCHUNG_CHAT_MESSAGES_PER_MINUTE": "1000000",
         "MOCHUNG_LOGIN_MAX_ATTEMPTS": "1000000",
+        "MOCHUNG_CHAT_SESSIONS_PER_HOUR": "1000000",
     }
 
 
