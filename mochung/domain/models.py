@@ -34,8 +34,40 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-class User(Model):
+class Entity(Model):
+    """What every table has: a UUID key, and when the row was created.
+
+    Tortoise lists an abstract base's fields before the model's own; the tables' column
+    order is the migrations', where ``created_at`` and ``updated_at`` come last.
+    """
+
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class EditedEntity(Entity):
+    """An entity that also keeps when it was last saved."""
+
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def _owned_by(to: str, related_name: str) -> fields.ForeignKeyRelation[Any]:
+    """A foreign key to the row this one belongs to: it is deleted with that row."""
+    return fields.ForeignKeyField(to, related_name=related_name, on_delete=fields.CASCADE)
+
+
+def _refers_to(to: str, related_name: str) -> fields.ForeignKeyNullableRelation[Any]:
+    """An optional foreign key: it becomes NULL when the row it names is deleted."""
+    return fields.ForeignKeyField(to, related_name=related_name, null=True, on_delete=fields.SET_NULL)
+
+
+class User(EditedEntity):
     email = fields.CharField(max_length=254)
     # lower-cased email: the unique key, so "A@x.kr" and "a@x.kr" are one account
     email_key = fields.CharField(max_length=254, unique=True)
@@ -43,18 +75,13 @@ class User(Model):
     name = fields.CharField(max_length=100, null=True)
     is_admin = fields.BooleanField(default=False)
     is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "users"
 
 
-class Page(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="pages", on_delete=fields.CASCADE
-    )
+class Page(EditedEntity):
+    user: fields.ForeignKeyRelation[User] = _owned_by("models.User", "pages")
     user_id: uuid.UUID
     title = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=64, unique=True)
@@ -68,59 +95,44 @@ class Page(Model):
     plan = fields.CharField(max_length=50, null=True)
     version = fields.IntField(default=1)
     view_count = fields.IntField(default=0)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "pages"
         indexes = (Index(fields=("user_id", "created_at")),)
 
 
-class PageView(Model):
+class PageView(Entity):
     """One row per page, visitor and day: how views are counted once a day."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
-        "models.Page", related_name="views", on_delete=fields.CASCADE
-    )
+    page: fields.ForeignKeyRelation[Page] = _owned_by("models.Page", "views")
     page_id: uuid.UUID
     visitor_id = fields.CharField(max_length=64)
     day = fields.DateField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "page_views"
         unique_together = (("page_id", "visitor_id", "day"),)
 
 
-class ChatSession(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="chat_sessions", on_delete=fields.CASCADE
-    )
+class ChatSession(Entity):
+    user: fields.ForeignKeyRelation[User] = _owned_by("models.User", "chat_sessions")
     user_id: uuid.UUID
     room = fields.CharField(max_length=200, unique=True)
-    page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
-        "models.Page", related_name="chat_sessions", null=True, on_delete=fields.SET_NULL
-    )
+    page: fields.ForeignKeyNullableRelation[Page] = _refers_to("models.Page", "chat_sessions")
     page_id: uuid.UUID | None
     last_activity_at = fields.DatetimeField(auto_now_add=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "chat_sessions"
         indexes = (Index(fields=("user_id", "last_activity_at")),)
 
 
-class ChatMessage(Model):
+class ChatMessage(Entity):
     """A stored chat message. ``message_id`` is the turn it belongs to: the user's message
     carries its own id there, and each answer carries the id of the message it answers,
     with ``position`` numbering the answers so a retried turn cannot store one twice."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
-        "models.ChatSession", related_name="messages", on_delete=fields.CASCADE
-    )
+    session: fields.ForeignKeyRelation[ChatSession] = _owned_by("models.ChatSession", "messages")
     session_id: uuid.UUID
     message_id = fields.UUIDField()
     role = fields.CharField(max_length=20)  # user | assistant
@@ -130,7 +142,6 @@ class ChatMessage(Model):
     component: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     is_hidden = fields.BooleanField(default=False)
     hidden_reason = fields.CharField(max_length=500, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "chat_messages"
@@ -138,12 +149,9 @@ class ChatMessage(Model):
         indexes = (Index(fields=("session_id", "created_at")),)
 
 
-class AgentRun(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+class AgentRun(Entity):
     message_id = fields.UUIDField(unique=True)
-    session: fields.ForeignKeyRelation[ChatSession] = fields.ForeignKeyField(
-        "models.ChatSession", related_name="runs", on_delete=fields.CASCADE
-    )
+    session: fields.ForeignKeyRelation[ChatSession] = _owned_by("models.ChatSession", "runs")
     session_id: uuid.UUID
     status = fields.CharEnumField(RunStatus, default=RunStatus.QUEUED, max_length=20)
     attempts = fields.IntField(default=0)
@@ -153,39 +161,29 @@ class AgentRun(Model):
     error = fields.TextField(null=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "agent_runs"
         indexes = (Index(fields=("status",)),)
 
 
-class StoredFile(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="files", on_delete=fields.CASCADE
-    )
+class StoredFile(Entity):
+    user: fields.ForeignKeyRelation[User] = _owned_by("models.User", "files")
     user_id: uuid.UUID
     key = fields.CharField(max_length=300, unique=True)
     filename = fields.CharField(max_length=255)
     mime_type = fields.CharField(max_length=100)
     size = fields.BigIntField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "files"
         indexes = (Index(fields=("user_id", "created_at")),)
 
 
-class Payment(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="payments", on_delete=fields.CASCADE
-    )
+class Payment(EditedEntity):
+    user: fields.ForeignKeyRelation[User] = _owned_by("models.User", "payments")
     user_id: uuid.UUID
-    page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
-        "models.Page", related_name="payments", null=True, on_delete=fields.SET_NULL
-    )
+    page: fields.ForeignKeyNullableRelation[Page] = _refers_to("models.Page", "payments")
     page_id: uuid.UUID | None
     plan_id = fields.CharField(max_length=50)
     merchant_uid = fields.CharField(max_length=100, unique=True)
@@ -201,57 +199,44 @@ class Payment(Model):
     refunded_amount = fields.IntField(default=0)
     provider_record: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     paid_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "payments"
         indexes = (Index(fields=("user_id", "created_at")), Index(fields=("status", "flagged")))
 
 
-class InvitationCode(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+class InvitationCode(Entity):
     code = fields.CharField(max_length=64, unique=True)
     max_uses = fields.IntField()
     uses = fields.IntField(default=0)
     expires_at = fields.DatetimeField(null=True)
     is_active = fields.BooleanField(default=True)
-    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="invitation_codes", null=True, on_delete=fields.SET_NULL
-    )
+    created_by: fields.ForeignKeyNullableRelation[User] = _refers_to("models.User", "invitation_codes")
     created_by_id: uuid.UUID | None
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "invitation_codes"
 
 
-class AuditEntry(Model):
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    admin: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
-    )
+class AuditEntry(Entity):
+    admin: fields.ForeignKeyNullableRelation[User] = _refers_to("models.User", "audit_entries")
     admin_id: uuid.UUID | None
     action = fields.CharField(max_length=100)
     target = fields.CharField(max_length=200)
     details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "audit_entries"
         indexes = (Index(fields=("created_at",)),)
 
 
-class Rsvp(Model):
+class Rsvp(EditedEntity):
     """A guest's answer (참석 의사) to a page's invitation.
 
     The guest changes it with the edit token they got on creation; only its SHA-256 is stored.
     """
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
-        "models.Page", related_name="rsvps", on_delete=fields.CASCADE
-    )
+    page: fields.ForeignKeyRelation[Page] = _owned_by("models.Page", "rsvps")
     page_id: uuid.UUID
     side = fields.CharField(max_length=10)  # groom | bride
     name = fields.CharField(max_length=40)
@@ -261,35 +246,29 @@ class Rsvp(Model):
     phone = fields.CharField(max_length=40, null=True)
     message = fields.CharField(max_length=300, null=True)
     edit_token_hash = fields.CharField(max_length=64)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "rsvps"
         indexes = (Index(fields=("page_id", "created_at")),)
 
 
-class GuestbookEntry(Model):
+class GuestbookEntry(Entity):
     """A guestbook (방명록) entry: plain text, deleted by its writer with the password."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
-        "models.Page", related_name="guestbook_entries", on_delete=fields.CASCADE
-    )
+    page: fields.ForeignKeyRelation[Page] = _owned_by("models.Page", "guestbook_entries")
     page_id: uuid.UUID
     name = fields.CharField(max_length=40)
     content = fields.CharField(max_length=500)
     password_hash = fields.CharField(max_length=255)
     is_hidden = fields.BooleanField(default=False)
     hidden_reason = fields.CharField(max_length=500, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "guestbook_entries"
         indexes = (Index(fields=("page_id", "created_at")),)
 
 
-class EvaluationRun(Model):
+class EvaluationRun(Entity):
     """One run of an evaluation dataset (or a rerun of one case), started by an admin.
 
     ``lock`` is the one-dataset-at-a-time lock every web process shares: a dataset run
@@ -298,18 +277,13 @@ class EvaluationRun(Model):
     while it runs, so a run whose process died is noticed and released.
     """
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     dataset = fields.CharField(max_length=100)
     status = fields.CharField(max_length=20, default="running")  # running | done | failed | cancelled
     scope = fields.CharField(max_length=20, default="dataset")  # dataset | case (a rerun)
     case_name = fields.CharField(max_length=200, null=True)  # the case a rerun ran
-    rerun_of: fields.ForeignKeyNullableRelation[EvaluationRun] = fields.ForeignKeyField(
-        "models.EvaluationRun", related_name="reruns", null=True, on_delete=fields.SET_NULL
-    )
+    rerun_of: fields.ForeignKeyNullableRelation[EvaluationRun] = _refers_to("models.EvaluationRun", "reruns")
     rerun_of_id: uuid.UUID | None
-    started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="evaluation_runs", null=True, on_delete=fields.SET_NULL
-    )
+    started_by: fields.ForeignKeyNullableRelation[User] = _refers_to("models.User", "evaluation_runs")
     started_by_id: uuid.UUID | None
     lock = fields.CharField(max_length=20, null=True, unique=True)
     owner = fields.CharField(max_length=200, null=True)  # the process running it
@@ -323,21 +297,17 @@ class EvaluationRun(Model):
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
     duration = fields.FloatField(null=True)  # seconds
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "evaluation_runs"
         indexes = (Index(fields=("dataset", "created_at")), Index(fields=("created_at",)))
 
 
-class EvaluationCaseResult(Model):
+class EvaluationCaseResult(Entity):
     """One case of a run: its verdict, and the whole ``test_results`` entry (evaluations,
     answer, trajectory) as the runner reported it."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    run: fields.ForeignKeyRelation[EvaluationRun] = fields.ForeignKeyField(
-        "models.EvaluationRun", related_name="cases", on_delete=fields.CASCADE
-    )
+    run: fields.ForeignKeyRelation[EvaluationRun] = _owned_by("models.EvaluationRun", "cases")
     run_id: uuid.UUID
     position = fields.IntField()
     name = fields.CharField(max_length=200)
@@ -345,7 +315,6 @@ class EvaluationCaseResult(Model):
     success = fields.BooleanField()
     execution_time = fields.FloatField()
     result: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "evaluation_case_results"

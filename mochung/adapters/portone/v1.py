@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from mochung.adapters.portone.common import as_int, call_json
+from mochung.adapters.portone.common import PortOneHttp, as_int
 from mochung.domain.ports import (
     PaymentNotFound,
     ProviderAuthError,
@@ -64,7 +64,7 @@ class _Token:
     renew_at: float  # on the client's clock
 
 
-class PortOneV1Client:
+class PortOneV1Client(PortOneHttp):
     """The PaymentProvider for PortOne V1 (iamport)."""
 
     name = "portone-v1"
@@ -81,11 +81,9 @@ class PortOneV1Client:
         timeout_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
+        super().__init__(http, base_url=base_url or DEFAULT_BASE_URL, timeout_seconds=timeout_seconds)
         self._imp_key = imp_key
         self._imp_secret = imp_secret
-        self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._timeout_seconds = timeout_seconds
         self._clock = clock
         self._token: _Token | None = None
         self._token_lock = asyncio.Lock()  # concurrent calls share one getToken
@@ -139,14 +137,7 @@ class PortOneV1Client:
     async def _send(
         self, method: str, path: str, token: str, body: dict[str, Any] | None
     ) -> tuple[int, dict[str, Any]]:
-        return await call_json(
-            self._http,
-            method,
-            self._base_url + path,
-            timeout_seconds=self._timeout_seconds,
-            headers={"Authorization": f"Bearer {token}"},
-            json_body=body,
-        )
+        return await self.request(method, path, headers={"Authorization": f"Bearer {token}"}, body=body)
 
     def _forget(self, token: str) -> None:
         if self._token is not None and self._token.value == token:
@@ -160,14 +151,8 @@ class PortOneV1Client:
             return self._token.value
 
     async def _request_token(self) -> _Token:
-        status, answer = await call_json(
-            self._http,
-            "POST",
-            self._base_url + "/users/getToken",
-            timeout_seconds=self._timeout_seconds,
-            headers={},
-            json_body={"imp_key": self._imp_key, "imp_secret": self._imp_secret},
-        )
+        credentials = {"imp_key": self._imp_key, "imp_secret": self._imp_secret}
+        status, answer = await self.request("POST", "/users/getToken", headers={}, body=credentials)
         if status in (401, 403):
             raise ProviderAuthError(
                 f"PortOne V1 refused the REST API key (HTTP {status}): "

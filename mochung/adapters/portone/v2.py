@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from mochung.adapters.portone.common import as_int, call_json
+from mochung.adapters.portone.common import PortOneHttp, as_int
 from mochung.domain.ports import PaymentNotFound, ProviderAuthError, ProviderPayment, ProviderRejected, ProviderStatus
 
 DEFAULT_BASE_URL = "https://api.portone.io"
@@ -49,7 +49,7 @@ def parse_v2_payment(requested_id: str, record: dict[str, Any]) -> ProviderPayme
     )
 
 
-class PortOneV2Client:
+class PortOneV2Client(PortOneHttp):
     """The PaymentProvider for PortOne V2 (also used, with ``name="sandbox"``, for the sandbox)."""
 
     def __init__(
@@ -62,14 +62,12 @@ class PortOneV2Client:
         timeout_seconds: float = 10.0,
         name: str = "portone-v2",
     ) -> None:
+        super().__init__(http, base_url=base_url or DEFAULT_BASE_URL, timeout_seconds=timeout_seconds)
         self.name = name
         self.signs_webhooks = True
         self.pays_by_merchant_uid = True
-        self._http = http
         self._secret = secret
-        self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._store_id = store_id
-        self._timeout_seconds = timeout_seconds
 
     def __repr__(self) -> str:  # never show the secret
         return f"PortOneV2Client(name={self.name!r}, base_url={self._base_url!r})"
@@ -121,15 +119,8 @@ class PortOneV2Client:
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        status, answer = await call_json(
-            self._http,
-            method,
-            self._base_url + path,
-            timeout_seconds=self._timeout_seconds,
-            headers={"Authorization": f"PortOne {self._secret}"},
-            json_body=body,
-            params=params,
-        )
+        headers = {"Authorization": f"PortOne {self._secret}"}
+        status, answer = await self.request(method, path, headers=headers, body=body, params=params)
         if status == 200:
             return answer
         error_type = str(answer.get("type") or f"HTTP_{status}")

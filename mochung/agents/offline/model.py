@@ -133,6 +133,6 @@ class OfflineChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for chunk in self._chunks(self._decide(messages, kwargs.get("tools"))):
-            yield ChatGenerationChunk(message=chunk)
+        for chunk in self._stream(messages, stop, **kwargs):
+            yield chunk
             await asyncio.sleep(0)  # let the consumer see each token as it comes, like a network stream

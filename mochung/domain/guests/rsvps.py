@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from tortoise.transactions import in_transaction
@@ -40,7 +40,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class Answer:
-    """What a guest sends; checked against the page's settings by :func:`check_answer`."""
+    """What a guest sends; checked against the page's settings by :func:`check_answer`.
+    Its fields are the columns of :class:`Rsvp` it fills."""
 
     side: Side
     name: str
@@ -124,17 +125,7 @@ async def answer(slug: str, sent: Answer, now: dt.datetime) -> tuple[Rsvp, str]:
     page, settings = await _open_page(slug, now)
     checked = check_answer(sent, settings)
     token = secrets.token_urlsafe(24)
-    rsvp = await Rsvp.create(
-        page_id=page.id,
-        side=checked.side,
-        name=checked.name,
-        attending=checked.attending,
-        party_size=checked.party_size,
-        meal=checked.meal,
-        phone=checked.phone,
-        message=checked.message,
-        edit_token_hash=_token_hash(token),
-    )
+    rsvp = await Rsvp.create(page_id=page.id, edit_token_hash=_token_hash(token), **asdict(checked))
     return rsvp, token
 
 
@@ -148,13 +139,7 @@ async def change(slug: str, rsvp_id: uuid.UUID, token: str, sent: Answer, now: d
             raise NotFound("RSVP not found")
         if not token or not hmac.compare_digest(rsvp.edit_token_hash, _token_hash(token)):
             raise Forbidden("wrong edit token for this RSVP")
-        rsvp.side, rsvp.name, rsvp.attending = checked.side, checked.name, checked.attending
-        rsvp.party_size, rsvp.meal, rsvp.phone, rsvp.message = (
-            checked.party_size,
-            checked.meal,
-            checked.phone,
-            checked.message,
-        )
+        rsvp.update_from_dict(asdict(checked))
         await rsvp.save(using_db=connection)
     return rsvp
 

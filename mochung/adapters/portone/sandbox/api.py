@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from mochung.adapters.portone.common import call_json
+from mochung.adapters.portone.common import PortOneHttp
 from mochung.adapters.portone.sandbox.store import SANDBOX_STORE_ID, SandboxPayment, SandboxStore, iso_now
 from mochung.adapters.portone.webhooks import sign_webhook
 from mochung.domain.ports import ProviderAuthError, ProviderRejected
@@ -360,13 +360,12 @@ async def complete_sandbox_payment(
     body: dict[str, Any] = {"status": "FAILED" if failed else "PAID"}
     if amount is not None:
         body["amount"] = amount
-    status, answer = await call_json(
-        http,
+    sandbox = PortOneHttp(http, base_url=sandbox_url, timeout_seconds=timeout_seconds)
+    status, answer = await sandbox.request(
         "POST",
-        f"{sandbox_url.rstrip('/')}/payments/{quote(payment_id, safe='')}/complete",
-        timeout_seconds=timeout_seconds,
+        f"/payments/{quote(payment_id, safe='')}/complete",
         headers={"Authorization": f"PortOne {api_secret}"},
-        json_body=body,
+        body=body,
     )
     if status == 200:
         return answer
