@@ -16,4 +16,16 @@ USED_BY_FRAMEWORKS = (
     _.prompts,  # LangChain calls a callback handler's on_llm_start(serialized, prompts, ...) (agents/usage.py)
     _.input_str,  # ... and on_tool_start(serialized, input_str, ...)
     _.tool_choice,  # BaseChatModel.bind_tools(tools, *, tool_choice=...): the offline model ignores it
+    # the output tools' arguments are the schema the model sees; each tool reads them
+    # through locals() (agents/tools/output.py `_props`)
+    _.groom_name,
+    _.bride_name,
+    _.main_photo,
+    _.groom_parents,
+    _.bride_parents,
+    _.wedding_date,
+    _.wedding_time,
+    _.wedding_date_text,
+    _.place_name,
+    _.map_url,
 )

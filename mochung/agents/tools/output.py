@@ -25,8 +25,18 @@ def _emit(runtime: ToolRuntime[TurnContext], tool_name: str, component_type: str
         return to_json({"created": component})
 
 
-def _plain(items: list[Any]) -> list[dict[str, Any]]:
-    return [item.model_dump() if isinstance(item, BaseModel) else dict(item) for item in items]
+def _props(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A tool's arguments (its ``locals()``) as the component's props: the names in
+    camelCase as PROTOCOL.md spells them, lists of models as plain dicts, ``runtime`` left out."""
+    props: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name == "runtime":
+            continue
+        if isinstance(value, list):
+            value = [item.model_dump() if isinstance(item, BaseModel) else dict(item) for item in value]
+        head, *rest = name.split("_")
+        props[head + "".join(part.title() for part in rest)] = value
+    return props
 
 
 @tool
@@ -40,15 +50,7 @@ async def make_cover(
     main_photo: str = "",
 ) -> str:
     """Make the Cover component (the invitation's first screen)."""
-    props = {
-        "title": title,
-        "groomName": groom_name,
-        "brideName": bride_name,
-        "date": date,
-        "place": place,
-        "mainPhoto": main_photo,
-    }
-    return _emit(runtime, "make_cover", "Cover", props)
+    return _emit(runtime, "make_cover", "Cover", _props(locals()))
 
 
 @tool
@@ -56,8 +58,7 @@ async def make_invitation(
     text: str, runtime: ToolRuntime[TurnContext], groom_parents: str = "", bride_parents: str = ""
 ) -> str:
     """Make the Invitation component: the greeting text and the parents' names."""
-    props = {"text": text, "groomParents": groom_parents, "brideParents": bride_parents}
-    return _emit(runtime, "make_invitation", "Invitation", props)
+    return _emit(runtime, "make_invitation", "Invitation", _props(locals()))
 
 
 @tool
@@ -65,8 +66,7 @@ async def make_calendar(
     wedding_date: str, runtime: ToolRuntime[TurnContext], wedding_time: str = "", wedding_date_text: str = ""
 ) -> str:
     """Make the Calendar component. wedding_date is YYYY-MM-DD, wedding_time HH:MM (24h)."""
-    props = {"weddingDate": wedding_date, "weddingTime": wedding_time, "weddingDateText": wedding_date_text}
-    return _emit(runtime, "make_calendar", "Calendar", props)
+    return _emit(runtime, "make_calendar", "Calendar", _props(locals()))
 
 
 @tool
@@ -81,29 +81,21 @@ async def make_location(
     transport: list[Transport] | None = None,
 ) -> str:
     """Make the Location component (venue, address, coordinates, map link, transport)."""
-    props = {
-        "placeName": place_name,
-        "address": address,
-        "hall": hall,
-        "lat": lat,
-        "lng": lng,
-        "mapUrl": map_url,
-        "transport": _plain(transport or []),
-    }
-    return _emit(runtime, "make_location", "Location", props)
+    transport = transport or []
+    return _emit(runtime, "make_location", "Location", _props(locals()))
 
 
 @tool
 async def make_account(accounts: list[BankAccount], runtime: ToolRuntime[TurnContext]) -> str:
     """Make the Account component listing the gift accounts (side is groom or bride)."""
-    return _emit(runtime, "make_account", "Account", {"accounts": _plain(accounts)})
+    return _emit(runtime, "make_account", "Account", _props(locals()))
 
 
 @tool
 async def make_suggestions(suggestions: list[Suggestion], runtime: ToolRuntime[TurnContext]) -> str:
     """Make the AgentSuggestMessage component: buttons of what the couple could ask next.
     displayText is shown on the button, value is sent as their next message."""
-    return _emit(runtime, "make_suggestions", "AgentSuggestMessage", {"suggestions": _plain(suggestions)})
+    return _emit(runtime, "make_suggestions", "AgentSuggestMessage", _props(locals()))
 
 
 def output_tools() -> list[BaseTool]:
