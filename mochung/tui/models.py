@@ -44,33 +44,34 @@ class Listing(BaseModel, Generic[T]):
     next_cursor: str | None = Field(default=None, alias="nextCursor")
 
 
-class AdminUser(Wire):
-    id: str
-    email: str
-    name: str | None = None
-    is_admin: bool = False
-    is_active: bool = True
+class AdminUser(Profile):
+    """A user as the admin list shows them: the profile, and since when."""
+
     created_at: str | None = None
 
 
-class AdminPage(Wire):
+class Hideable(Wire):
+    """What moderation hides and shows again: pages, chat messages, guestbook entries."""
+
     id: str
+    is_hidden: bool = False
+    hidden_reason: str | None = None
+    created_at: str | None = None
+
+
+class AdminPage(Hideable):
     user_id: str | None = None
     user_email: str | None = None
     title: str = ""
     slug: str = ""
     is_published: bool = True
-    is_hidden: bool = False
-    hidden_reason: str | None = None
     view_count: int = 0
     version: int = 1
     component_types: list[str] = Field(default_factory=list)
-    created_at: str | None = None
     updated_at: str | None = None
 
 
-class AdminChat(Wire):
-    id: str
+class AdminChat(Hideable):
     message_id: str | None = None
     session_id: str | None = None
     room: str | None = None
@@ -79,9 +80,6 @@ class AdminChat(Wire):
     type: str = "text"
     content: str | None = None
     component: dict[str, Any] | None = None
-    is_hidden: bool = False
-    hidden_reason: str | None = None
-    created_at: str | None = None
 
 
 class AdminSession(Wire):
@@ -96,17 +94,13 @@ class AdminSession(Wire):
     created_at: str | None = None
 
 
-class GuestbookEntry(Wire):
+class GuestbookEntry(Hideable):
     """An entry of a page's guestbook, as moderation lists it (plain text as written)."""
 
-    id: str
     page_id: str | None = None
     page_slug: str = ""
     name: str = ""
     content: str = ""
-    is_hidden: bool = False
-    hidden_reason: str | None = None
-    created_at: str | None = None
 
 
 class SideCount(Wire):
@@ -224,40 +218,6 @@ class EvaluationCase(Wire):
         return self.name or self.id
 
 
-class EvaluationResult(Wire):
-    """A run (PROTOCOL.md "Admin evaluation", snake_case): ``running`` (the server's 202)
-    until it is ``done``, ``failed`` or ``cancelled``."""
-
-    run_id: str = ""
-    dataset: str = ""
-    status: str = "done"
-    message: str | None = None
-    error: str | None = None
-    scope: str = "dataset"
-    case_name: str | None = None
-    summary: dict[str, Any] = Field(default_factory=dict)
-    category_breakdown: dict[str, Any] = Field(default_factory=dict)
-    progress: dict[str, Any] = Field(default_factory=dict)
-    test_results: list[Any] = Field(default_factory=list)
-    cases: list[Any] = Field(default_factory=list)
-    started_at: str | None = None
-    finished_at: str | None = None
-    duration: float | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.status == "running"
-
-    @property
-    def done_total(self) -> tuple[int, int | None]:
-        """Cases finished so far and how many there are (``None`` while unknown)."""
-        done, total = self.progress.get("done"), self.progress.get("total")
-        return (done if isinstance(done, int) else 0), (total if isinstance(total, int) and total > 0 else None)
-
-    def case_results(self) -> list[EvaluationCase]:
-        return [EvaluationCase.read(raw) for raw in self.test_results or self.cases]
-
-
 class EvaluationRun(Wire):
     """One run in the history (``GET /api/admin/evaluation/history``)."""
 
@@ -276,6 +236,34 @@ class EvaluationRun(Wire):
     def pass_rate(self) -> float | None:
         rate = self.summary.get("pass_rate")
         return float(rate) if isinstance(rate, int | float) else None
+
+
+class EvaluationResult(EvaluationRun):
+    """A run whole (PROTOCOL.md "Admin evaluation", snake_case): ``running`` (the server's 202)
+    until it is ``done``, ``failed`` or ``cancelled``; the 202 may come before it has an id."""
+
+    run_id: str = ""
+    status: str = "done"
+    message: str | None = None
+    error: str | None = None
+    category_breakdown: dict[str, Any] = Field(default_factory=dict)
+    progress: dict[str, Any] = Field(default_factory=dict)
+    test_results: list[Any] = Field(default_factory=list)
+    cases: list[Any] = Field(default_factory=list)
+    finished_at: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def done_total(self) -> tuple[int, int | None]:
+        """Cases finished so far and how many there are (``None`` while unknown)."""
+        done, total = self.progress.get("done"), self.progress.get("total")
+        return (done if isinstance(done, int) else 0), (total if isinstance(total, int) and total > 0 else None)
+
+    def case_results(self) -> list[EvaluationCase]:
+        return [EvaluationCase.read(raw) for raw in self.test_results or self.cases]
 
 
 class EvaluationComparison(Wire):

@@ -5,24 +5,20 @@ hour (turns and errors per minute, answer latency p50/p95), the stats, the audit
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mochung.tui.format import short, when
 from mochung.tui.models import Activity, AuditEntry, Health
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.screens.base import RefreshingScreen
 from mochung.tui.widgets.spark import SparkPanel
 from mochung.tui.widgets.stat_tile import StatTile
-
-REFRESH_SECONDS = 3.0
 
 
 def health_line(health: Health) -> Text:
@@ -47,25 +43,18 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f} ms"
 
 
-class DashboardScreen(AdminScreen):
+class DashboardScreen(RefreshingScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r,f5", "refresh", "Refresh")]
-    refresh_seconds: ClassVar[float] = REFRESH_SECONDS  # tests make it short
 
+    @dataclass
     class Loaded(Message):
-        def __init__(
-            self, stats: dict[str, Any], audit: list[AuditEntry], activity: Activity | None, health: Health | None
-        ) -> None:
-            super().__init__()
-            self.stats = stats
-            self.audit = audit
-            self.activity = activity
-            self.health = health
+        stats: dict[str, Any]
+        audit: list[AuditEntry]
+        activity: Activity | None
+        health: Health | None
 
     def __init__(self) -> None:
         super().__init__()
-        self._timer: Timer | None = None
-        self._loading = False
         self._audit_ids: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -86,17 +75,6 @@ class DashboardScreen(AdminScreen):
     def on_mount(self) -> None:
         self.query_one("#audit", DataTable).add_columns("When", "Admin", "Action", "Target", "Details")
 
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-        if self._timer is None:
-            self._timer = self.set_interval(self.refresh_seconds, self.action_refresh)
-        else:
-            self._timer.resume()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
-
     def _who(self, entry: AuditEntry) -> str:
         """The admin behind an entry; none means the server itself (e.g. an automatic cancel)."""
         if entry.admin_id is None:
@@ -105,21 +83,7 @@ class DashboardScreen(AdminScreen):
             return "you"
         return entry.admin_email or short(entry.admin_id)
 
-    def action_refresh(self) -> None:
-        # a refresh while one is still loading waits for the next tick instead of cancelling
-        # it (a slow server would otherwise never show anything)
-        if not self._loading:
-            self._loading = True
-            self.load()
-
-    @work(group="dashboard")
-    async def load(self) -> None:
-        try:
-            await self._load()
-        finally:
-            self._loading = False
-
-    async def _load(self) -> None:
+    async def load_data(self) -> None:
         stats = await self.guarded(self.api.stats())
         audit = await self.guarded(self.api.audit(limit=20))
         activity = await self.guarded(self.api.activity())

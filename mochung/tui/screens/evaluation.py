@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from textual.widgets.option_list import Option
 
 from mochung.tui.format import number, when
 from mochung.tui.models import Dataset, EvaluationCase, EvaluationComparison, EvaluationResult, EvaluationRun
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.screens.base import RELOAD, AdminScreen
 
 POLL_SECONDS = 1.0
 HISTORY_SIZE = 20
@@ -56,28 +57,23 @@ class EvaluationScreen(AdminScreen):
         Binding("x", "run", "Run dataset"),
         Binding("c", "rerun", "Rerun case"),
         Binding("e", "export", "Export"),
-        Binding("r", "reload", "Refresh"),
+        RELOAD,
     ]
 
+    @dataclass
     class DatasetsLoaded(Message):
-        def __init__(self, datasets: list[Dataset]) -> None:
-            super().__init__()
-            self.datasets = datasets
+        datasets: list[Dataset]
 
+    @dataclass
     class HistoryLoaded(Message):
-        def __init__(self, dataset: str, runs: list[EvaluationRun]) -> None:
-            super().__init__()
-            self.dataset = dataset
-            self.runs = runs
+        dataset: str
+        runs: list[EvaluationRun]
 
+    @dataclass
     class ResultLoaded(Message):
-        def __init__(
-            self, dataset: str, result: EvaluationResult | None, comparison: EvaluationComparison | None = None
-        ) -> None:
-            super().__init__()
-            self.dataset = dataset
-            self.result = result
-            self.comparison = comparison
+        dataset: str
+        result: EvaluationResult | None
+        comparison: EvaluationComparison | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,9 +114,7 @@ class EvaluationScreen(AdminScreen):
 
     @work(exclusive=True, group="datasets")
     async def load_datasets(self) -> None:
-        datasets = await self.guarded(self.api.datasets())
-        if datasets is not None:
-            self.post_message(self.DatasetsLoaded(datasets))
+        await self.fetch(self.api.datasets(), self.DatasetsLoaded)
 
     def on_evaluation_screen_datasets_loaded(self, message: DatasetsLoaded) -> None:
         options = self.query_one("#datasets", OptionList)

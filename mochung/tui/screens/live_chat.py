@@ -4,6 +4,7 @@ published page as the agents' context (the demo page by default; switch it any t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -11,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from mochung.tui.client import ChatLink
@@ -22,7 +22,6 @@ from mochung.tui.models import (
     ChatEntry,
     ChatEvent,
     LinkDown,
-    Listing,
     MessageAccepted,
     MessageChunk,
     MessageFailed,
@@ -30,7 +29,7 @@ from mochung.tui.models import (
     RoomHistory,
     SessionInfo,
 )
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.screens.base import AdminScreen, ListingLoaded
 from mochung.tui.widgets.chat_log import ChatLog
 from mochung.tui.widgets.components import SuggestionChips
 
@@ -54,28 +53,23 @@ class LiveChatScreen(AdminScreen):
         Binding("r,ctrl+r", "reload", "Refresh sessions"),
     ]
 
-    class SessionsLoaded(Message):
-        def __init__(self, listing: Listing[AdminSession]) -> None:
-            super().__init__()
-            self.listing = listing
+    class SessionsLoaded(ListingLoaded[AdminSession]):
+        """The sessions, newest activity first."""
 
+    @dataclass
     class PagesLoaded(Message):
-        def __init__(self, pages: list[AdminPage]) -> None:
-            super().__init__()
-            self.pages = pages
+        pages: list[AdminPage]
 
+    @dataclass
     class RoomOpened(Message):
-        def __init__(self, room: str) -> None:
-            super().__init__()
-            self.room = room
+        room: str
 
+    @dataclass
     class Event(Message):
         """A Socket.IO event of the watched room, in the order it arrived."""
 
-        def __init__(self, event: ChatEvent, source: ChatLink) -> None:
-            super().__init__()
-            self.event = event
-            self.source = source
+        event: ChatEvent
+        source: ChatLink
 
     def __init__(self) -> None:
         super().__init__()
@@ -86,7 +80,6 @@ class LiveChatScreen(AdminScreen):
         self.sessions: dict[str, AdminSession] = {}
         self.pages: dict[str, AdminPage] = {}  # published pages by id: the test room's choices
         self.room_page: str | None = None  # the page the open room's agents read (session-info)
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -109,14 +102,7 @@ class LiveChatScreen(AdminScreen):
         if not self.pages:
             self.load_pages()
         # the sessions' live sockets and last activity move on their own: poll while shown
-        if self._timer is None:
-            self._timer = self.set_interval(REFRESH_SECONDS, self.load_sessions)
-        else:
-            self._timer.resume()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
+        self.poll_while_shown(REFRESH_SECONDS, self.load_sessions)
 
     async def on_unmount(self) -> None:
         if self.link is not None:
@@ -131,9 +117,7 @@ class LiveChatScreen(AdminScreen):
 
     @work(exclusive=True, group="pages")
     async def load_pages(self) -> None:
-        listing = await self.guarded(self.api.pages(status="published"))
-        if listing is not None:
-            self.post_message(self.PagesLoaded(listing.items))
+        await self.fetch(self.api.pages(status="published"), lambda listing: self.PagesLoaded(listing.items))
 
     def on_live_chat_screen_pages_loaded(self, message: PagesLoaded) -> None:
         self.pages = {page.id: page for page in message.pages}
@@ -159,23 +143,20 @@ class LiveChatScreen(AdminScreen):
 
     @work(exclusive=True, group="sessions")
     async def load_sessions(self) -> None:
-        listing = await self.guarded(self.api.sessions())
-        if listing is not None:
-            self.post_message(self.SessionsLoaded(listing))
+        await self.fetch(self.api.sessions(), self.SessionsLoaded)
 
     def on_live_chat_screen_sessions_loaded(self, message: SessionsLoaded) -> None:
-        table = self.query_one("#sessions", DataTable)
-        table.clear()
-        self.sessions = {session.id: session for session in message.listing.items}
-        for session in message.listing.items:
-            table.add_row(
-                session.room,
-                session.user_email or short(session.user_id),
-                "" if session.message_count is None else str(session.message_count),
-                str(session.live_sockets),
-                when(session.last_activity_at),
-                key=session.id,
-            )
+        self.fill_table("sessions", self.sessions, message, self._session_cells)
+
+    @staticmethod
+    def _session_cells(session: AdminSession) -> tuple[str, ...]:
+        return (
+            session.room,
+            session.user_email or short(session.user_id),
+            "" if session.message_count is None else str(session.message_count),
+            str(session.live_sockets),
+            when(session.last_activity_at),
+        )
 
     @on(DataTable.RowSelected, "#sessions")
     def open_selected(self, event: DataTable.RowSelected) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
@@ -17,15 +19,13 @@ class LoginScreen(AdminScreen):
     CSS_PATH = "login.tcss"
     AUTO_FOCUS = "#email"
 
+    @dataclass
     class SignedIn(Message):
-        def __init__(self, profile: Profile) -> None:
-            super().__init__()
-            self.profile = profile
+        profile: Profile
 
+    @dataclass
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -5,6 +5,7 @@ unhide on every list, filters on each; ``g`` switches tabs."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,8 +17,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane, Tabs
 
 from mochung.tui.format import short, when
-from mochung.tui.models import AdminChat, AdminPage, GuestbookEntry, Listing, RsvpSummary
-from mochung.tui.screens.base import AdminScreen
+from mochung.tui.models import AdminChat, AdminPage, GuestbookEntry, RsvpSummary
+from mochung.tui.screens.base import MORE, RELOAD, AdminScreen, ListingLoaded
 from mochung.tui.screens.confirm import Confirmation, ConfirmScreen
 
 PAGE_STATUSES = [("All pages", "all"), ("Published", "published"), ("Drafts", "draft"), ("Hidden", "hidden")]
@@ -58,45 +59,33 @@ class ModerationScreen(AdminScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "hide", "Hide"),
         Binding("u", "unhide", "Unhide"),
-        Binding("n", "more", "More"),
-        Binding("r", "reload", "Refresh"),
+        MORE,
+        RELOAD,
         Binding("g", "switch_tab", "Guestbook"),
     ]
 
-    class PagesLoaded(Message):
-        def __init__(self, listing: Listing[AdminPage], append: bool) -> None:
-            super().__init__()
-            self.listing = listing
-            self.append = append
+    class PagesLoaded(ListingLoaded[AdminPage]):
+        """A page of pages."""
 
-    class ChatsLoaded(Message):
-        def __init__(self, listing: Listing[AdminChat], append: bool) -> None:
-            super().__init__()
-            self.listing = listing
-            self.append = append
+    class ChatsLoaded(ListingLoaded[AdminChat]):
+        """A page of chat messages."""
 
-    class GuestbookLoaded(Message):
-        def __init__(self, listing: Listing[GuestbookEntry], append: bool) -> None:
-            super().__init__()
-            self.listing = listing
-            self.append = append
+    class GuestbookLoaded(ListingLoaded[GuestbookEntry]):
+        """A page of guestbook entries."""
 
+    @dataclass
     class RsvpLoaded(Message):
-        def __init__(self, page: AdminPage, summary: RsvpSummary) -> None:
-            super().__init__()
-            self.page = page
-            self.summary = summary
+        page: AdminPage
+        summary: RsvpSummary
 
+    @dataclass
     class Changed(Message):
-        def __init__(self, hidden: bool) -> None:
-            super().__init__()
-            self.hidden = hidden
+        hidden: bool
 
+    @dataclass
     class ContextLoaded(Message):
-        def __init__(self, chat: AdminChat, neighbours: list[AdminChat]) -> None:
-            super().__init__()
-            self.chat = chat
-            self.neighbours = neighbours
+        chat: AdminChat
+        neighbours: list[AdminChat]
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,17 +172,13 @@ class ModerationScreen(AdminScreen):
     @work(exclusive=True, group="pages")
     async def load_pages(self, cursor: str | None = None) -> None:
         status = str(self.query_one("#page-status", Select).value)
-        listing = await self.guarded(self.api.pages(status=status, cursor=cursor))
-        if listing is not None:
-            self.post_message(self.PagesLoaded(listing, append=cursor is not None))
+        await self.fetch_page(self.api.pages(status=status, cursor=cursor), self.PagesLoaded, cursor)
 
     @work(exclusive=True, group="chats")
     async def load_chats(self, cursor: str | None = None) -> None:
         hidden = HIDDEN_PARAM[str(self.query_one("#chat-hidden", Select).value)]
         room = self.query_one("#chat-room", Input).value.strip()
-        listing = await self.guarded(self.api.chats(room=room, hidden=hidden, cursor=cursor))
-        if listing is not None:
-            self.post_message(self.ChatsLoaded(listing, append=cursor is not None))
+        await self.fetch_page(self.api.chats(room=room, hidden=hidden, cursor=cursor), self.ChatsLoaded, cursor)
 
     def _page_filter(self) -> str | None:
         """The guestbook's page filter as a page id: typed as one, or the slug of a listed
@@ -215,41 +200,22 @@ class ModerationScreen(AdminScreen):
         if page_id is None:
             self.notify("no listed page has that slug: type its id", severity="warning", title="Guestbook")
             return
-        listing = await self.guarded(self.api.guestbook(page_id=page_id, hidden=hidden, cursor=cursor))
-        if listing is not None:
-            self.post_message(self.GuestbookLoaded(listing, append=cursor is not None))
+        call = self.api.guestbook(page_id=page_id, hidden=hidden, cursor=cursor)
+        await self.fetch_page(call, self.GuestbookLoaded, cursor)
 
     def on_moderation_screen_guestbook_loaded(self, message: GuestbookLoaded) -> None:
-        table = self.query_one("#guestbook", DataTable)
-        if not message.append:
-            table.clear()
-            self.entries = {}
+        table = self.fill_table("guestbook", self.entries, message, self._entry_cells)
         self.cursors["guestbook"] = message.listing.next_cursor
-        for entry in message.listing.items:
-            self.entries[entry.id] = entry
-            table.add_row(*self._entry_cells(entry), key=entry.id)
         if not table.row_count:
             self.query_one("#guestbook-detail", Static).update("No guestbook entries here.")
 
     def on_moderation_screen_pages_loaded(self, message: PagesLoaded) -> None:
-        table = self.query_one("#pages", DataTable)
-        if not message.append:
-            table.clear()
-            self.pages = {}
+        self.fill_table("pages", self.pages, message, self._page_cells)
         self.cursors["pages"] = message.listing.next_cursor
-        for page in message.listing.items:
-            self.pages[page.id] = page
-            table.add_row(*self._page_cells(page), key=page.id)
 
     def on_moderation_screen_chats_loaded(self, message: ChatsLoaded) -> None:
-        table = self.query_one("#chats", DataTable)
-        if not message.append:
-            table.clear()
-            self.chats = {}
+        self.fill_table("chats", self.chats, message, self._chat_cells)
         self.cursors["chats"] = message.listing.next_cursor
-        for chat in message.listing.items:
-            self.chats[chat.id] = chat
-            table.add_row(*self._chat_cells(chat), key=chat.id)
 
     @staticmethod
     def _page_cells(page: AdminPage) -> tuple[str, ...]:
@@ -273,14 +239,11 @@ class ModerationScreen(AdminScreen):
 
     def _selected(self) -> Moderated | None:
         """The row under the cursor of the table that has (or last had) focus."""
-        table = self.query_one(f"#{self.active_table}", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        table = self.active_table
         rows: dict[str, AdminPage] | dict[str, AdminChat] | dict[str, GuestbookEntry] = (
-            self.pages if table.id == "pages" else self.entries if table.id == "guestbook" else self.chats
+            self.pages if table == "pages" else self.entries if table == "guestbook" else self.chats
         )
-        return rows.get(key)
+        return rows.get(self.cursor_key(table) or "")
 
     @on(DataTable.RowHighlighted)
     def show_context(self, event: DataTable.RowHighlighted) -> None:
@@ -314,9 +277,7 @@ class ModerationScreen(AdminScreen):
 
     @work(exclusive=True, group="rsvp")
     async def load_rsvp(self, page: AdminPage) -> None:
-        summary = await self.guarded(self.api.rsvp_summary(page.id))
-        if summary is not None:
-            self.post_message(self.RsvpLoaded(page, summary))
+        await self.fetch(self.api.rsvp_summary(page.id), lambda summary: self.RsvpLoaded(page, summary))
 
     def on_moderation_screen_rsvp_loaded(self, message: RsvpLoaded) -> None:
         if self.shown == f"page:{message.page.id}":

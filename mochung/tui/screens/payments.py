@@ -4,6 +4,8 @@ partial) and approve/reject a flagged payment, each confirmed with the amount sh
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
@@ -14,37 +16,29 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Footer, Header, Select, Static
 
 from mochung.tui.format import money, short, when
-from mochung.tui.models import AdminPayment
-from mochung.tui.screens.base import AdminScreen, ListingLoaded
+from mochung.tui.models import AdminPayment, Listing
+from mochung.tui.screens.base import MORE, RELOAD, ListScreen
 from mochung.tui.screens.confirm import AmountField, Confirmation, ConfirmScreen
 
 STATUSES = [("Any status", ""), *((s.capitalize(), s) for s in ("ready", "paid", "failed", "cancelled", "refunded"))]
 
 
-class PaymentsScreen(AdminScreen):
+class PaymentsScreen(ListScreen[AdminPayment]):
     CSS_PATH = "payments.tcss"
+    TABLE = "payments"
     MUTATING = frozenset({"refund", "approve", "reject"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "refund", "Refund"),
         Binding("a", "approve", "Approve"),
         Binding("j", "reject", "Reject"),
-        Binding("n", "more", "More"),
-        Binding("r", "reload", "Refresh"),
+        MORE,
+        RELOAD,
     ]
 
-    class Loaded(ListingLoaded[AdminPayment]):
-        """A page of payments."""
-
+    @dataclass
     class Changed(Message):
-        def __init__(self, payment: AdminPayment, what: str) -> None:
-            super().__init__()
-            self.payment = payment
-            self.what = what
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.payments: dict[str, AdminPayment] = {}
-        self.next_cursor: str | None = None
+        payment: AdminPayment
+        what: str
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,43 +57,21 @@ class PaymentsScreen(AdminScreen):
         table = self.query_one("#payments", DataTable)
         table.add_columns("Created", "Customer", "Plan", "Amount", "Status", "Refunded", "Review")
 
-    def on_screen_resume(self) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
     @on(Select.Changed, "#status")
     @on(Checkbox.Changed, "#flagged")
     def filter_changed(self) -> None:
         self.load()
 
-    def action_more(self) -> None:
-        if self.next_cursor:
-            self.load(self.next_cursor)
-
-    @work(exclusive=True, group="payments")
-    async def load(self, cursor: str | None = None) -> None:
+    def page(self, cursor: str | None) -> Awaitable[Listing[AdminPayment]]:
         status = str(self.query_one("#status", Select).value)
         flagged = True if self.query_one("#flagged", Checkbox).value else None
-        listing = await self.guarded(self.api.payments(status=status, flagged=flagged, cursor=cursor))
-        if listing is not None:
-            self.post_message(self.Loaded(listing, append=cursor is not None))
+        return self.api.payments(status=status, flagged=flagged, cursor=cursor)
 
-    def on_payments_screen_loaded(self, message: Loaded) -> None:
-        table = self.query_one("#payments", DataTable)
-        if not message.append:
-            table.clear()
-            self.payments = {}
-        self.next_cursor = message.listing.next_cursor
-        for payment in message.listing.items:
-            self.payments[payment.id] = payment
-            table.add_row(*self._cells(payment), key=payment.id)
-        if not self.payments:
+    def page_shown(self) -> None:
+        if not self.rows:
             self.query_one("#payment-detail", Static).update("No payments match.")
 
-    @staticmethod
-    def _cells(payment: AdminPayment) -> tuple[str, ...]:
+    def cells(self, payment: AdminPayment) -> tuple[str, ...]:
         review = "⚑ " + (payment.review_decision or "awaiting") if payment.flagged else payment.review_decision or ""
         return (
             when(payment.created_at),
@@ -113,7 +85,7 @@ class PaymentsScreen(AdminScreen):
 
     @on(DataTable.RowHighlighted, "#payments")
     def show_detail(self, event: DataTable.RowHighlighted) -> None:
-        payment = self.payments.get(event.row_key.value or "")
+        payment = self.rows.get(event.row_key.value or "")
         if payment is not None:
             self.query_one("#payment-detail", Static).update(self._detail(payment))
 
@@ -136,12 +108,6 @@ class PaymentsScreen(AdminScreen):
         record = json.dumps(payment.provider_record, ensure_ascii=False, indent=1) if payment.provider_record else "–"
         lines += ["", "[b]PortOne record[/b]", record.replace("[", r"\[")]
         return "\n".join(lines)
-
-    def selected(self) -> AdminPayment | None:
-        table = self.query_one("#payments", DataTable)
-        if not table.row_count:
-            return None
-        return self.payments.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
 
     def action_refund(self) -> None:
         payment = self.selected()
@@ -175,9 +141,8 @@ class PaymentsScreen(AdminScreen):
 
     @work(group="payments-change")
     async def refund(self, payment_id: str, reason: str, amount: int | None) -> None:
-        payment = await self.guarded(self.api.refund(payment_id, reason, amount))
-        if payment is not None:
-            self.post_message(self.Changed(payment, f"refunded, now {payment.status}"))
+        call = self.api.refund(payment_id, reason, amount)
+        await self.fetch(call, lambda payment: self.Changed(payment, f"refunded, now {payment.status}"))
 
     def action_approve(self) -> None:
         self._review("approve")
@@ -209,15 +174,11 @@ class PaymentsScreen(AdminScreen):
 
     @work(group="payments-change")
     async def review(self, payment_id: str, decision: str, note: str) -> None:
-        payment = await self.guarded(self.api.review(payment_id, decision, note))
-        if payment is not None:
-            self.post_message(self.Changed(payment, f"review: {decision}"))
+        call = self.api.review(payment_id, decision, note)
+        await self.fetch(call, lambda payment: self.Changed(payment, f"review: {decision}"))
 
     def on_payments_screen_changed(self, message: Changed) -> None:
         payment = message.payment
-        self.payments[payment.id] = payment
-        table = self.query_one("#payments", DataTable)
-        for column, value in zip(table.columns, self._cells(payment), strict=False):
-            table.update_cell(payment.id, column, value)
+        self.replace(payment)
         self.query_one("#payment-detail", Static).update(self._detail(payment))
         self.notify(f"{payment.merchant_uid}: {message.what}", title="Payment updated")

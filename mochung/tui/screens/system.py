@@ -4,40 +4,27 @@ Refreshes itself while shown."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mochung.tui.format import number, when
 from mochung.tui.models import SystemInfo
-from mochung.tui.screens.base import AdminScreen
-
-REFRESH_SECONDS = 3.0
+from mochung.tui.screens.base import RefreshingScreen
 
 
-class SystemScreen(AdminScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r,f5", "refresh", "Refresh")]
+class SystemScreen(RefreshingScreen):
     DEFAULT_CSS = """
     SystemScreen #system-summary { height: auto; padding: 0 1; }
     SystemScreen #processes { height: 1fr; margin: 0 1; }
     """
-    refresh_seconds: ClassVar[float] = REFRESH_SECONDS
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, info: SystemInfo) -> None:
-            super().__init__()
-            self.info = info
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._timer: Timer | None = None
-        self._loading = False
+        info: SystemInfo
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,35 +38,8 @@ class SystemScreen(AdminScreen):
             "Kind", "Host", "PID", "Mode", "Turns in flight", "Sockets", "Started", "Last report"
         )
 
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-        if self._timer is None:
-            self._timer = self.set_interval(self.refresh_seconds, self.action_refresh)
-        else:
-            self._timer.resume()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
-
-    def action_refresh(self) -> None:
-        # a refresh while one is still loading waits for the next tick instead of cancelling
-        # it (a slow server would otherwise never show anything)
-        if not self._loading:
-            self._loading = True
-            self.load()
-
-    @work(group="system")
-    async def load(self) -> None:
-        try:
-            await self._load()
-        finally:
-            self._loading = False
-
-    async def _load(self) -> None:
-        info = await self.guarded(self.api.system())
-        if info is not None:
-            self.post_message(self.Loaded(info))
+    async def load_data(self) -> None:
+        await self.fetch(self.api.system(), self.Loaded)
 
     def on_system_screen_loaded(self, message: Loaded) -> None:
         info = message.info

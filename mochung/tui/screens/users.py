@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
@@ -11,34 +13,26 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mochung.tui.format import when
-from mochung.tui.models import AdminUser
-from mochung.tui.screens.base import AdminScreen, ListingLoaded
+from mochung.tui.models import AdminUser, Listing
+from mochung.tui.screens.base import MORE, RELOAD, ListScreen
 from mochung.tui.screens.confirm import Confirmation, ConfirmScreen
 
 
-class UsersScreen(AdminScreen):
+class UsersScreen(ListScreen[AdminUser]):
     CSS_PATH = "users.tcss"
+    TABLE = "users"
     MUTATING = frozenset({"toggle_active", "toggle_admin"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),
         Binding("x", "toggle_active", "(De)activate"),
         Binding("g", "toggle_admin", "Grant/revoke admin"),
-        Binding("n", "more", "More"),
-        Binding("r", "reload", "Refresh"),
+        MORE,
+        RELOAD,
     ]
 
-    class Loaded(ListingLoaded[AdminUser]):
-        """A page of users."""
-
+    @dataclass
     class Changed(Message):
-        def __init__(self, user: AdminUser) -> None:
-            super().__init__()
-            self.user = user
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.users: dict[str, AdminUser] = {}
-        self.next_cursor: str | None = None
+        user: AdminUser
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -50,45 +44,22 @@ class UsersScreen(AdminScreen):
     def on_mount(self) -> None:
         self.query_one("#users", DataTable).add_columns("Email", "Name", "Admin", "Active", "Created")
 
-    def on_screen_resume(self) -> None:
-        self.load()
-
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_more(self) -> None:
-        if self.next_cursor:
-            self.load(cursor=self.next_cursor)
 
     @on(Input.Submitted, "#search")
     def search(self) -> None:
         self.load()
         self.query_one("#users", DataTable).focus()
 
-    @work(exclusive=True, group="users")
-    async def load(self, cursor: str | None = None) -> None:
-        query = self.query_one("#search", Input).value.strip()
-        listing = await self.guarded(self.api.users(q=query, cursor=cursor))
-        if listing is not None:
-            self.post_message(self.Loaded(listing, append=cursor is not None))
+    def page(self, cursor: str | None) -> Awaitable[Listing[AdminUser]]:
+        return self.api.users(q=self.query_one("#search", Input).value.strip(), cursor=cursor)
 
-    def on_users_screen_loaded(self, message: Loaded) -> None:
-        table = self.query_one("#users", DataTable)
-        if not message.append:
-            table.clear()
-            self.users.clear()
-        for user in message.listing.items:
-            self.users[user.id] = user
-            table.add_row(*self._cells(user), key=user.id)
-        self.next_cursor = message.listing.next_cursor
+    def page_shown(self) -> None:
         more = "  ·  n: more" if self.next_cursor else ""
-        self.query_one("#users-status", Static).update(f"{len(self.users)} users{more}")
+        self.query_one("#users-status", Static).update(f"{len(self.rows)} users{more}")
 
-    @staticmethod
-    def _cells(user: AdminUser) -> tuple[str, ...]:
+    def cells(self, user: AdminUser) -> tuple[str, ...]:
         return (
             user.email,
             user.name or "",
@@ -96,13 +67,6 @@ class UsersScreen(AdminScreen):
             "active" if user.is_active else "DEACTIVATED",
             when(user.created_at),
         )
-
-    def selected(self) -> AdminUser | None:
-        table = self.query_one("#users", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.users.get(key or "")
 
     def action_toggle_active(self) -> None:
         user = self.selected()
@@ -131,16 +95,11 @@ class UsersScreen(AdminScreen):
 
     @work(group="users-change")
     async def apply(self, user_id: str, change: dict[str, bool]) -> None:
-        user = await self.guarded(self.api.update_user(user_id, **change))
-        if user is not None:
-            self.post_message(self.Changed(user))
+        await self.fetch(self.api.update_user(user_id, **change), self.Changed)
 
     def on_users_screen_changed(self, message: Changed) -> None:
         user = message.user
-        self.users[user.id] = user
-        table = self.query_one("#users", DataTable)
-        for column, value in zip(table.columns, self._cells(user), strict=False):
-            table.update_cell(user.id, column, value)
+        self.replace(user)
         self.notify(
             f"{user.email}: {'active' if user.is_active else 'deactivated'}, "
             f"{'admin' if user.is_admin else 'not admin'}",

@@ -11,13 +11,10 @@ from textual.widgets import Sparkline, Static
 
 
 class SparkPanel(Vertical):
+    # the titled frame (border, title, padding) is in dashboard.tcss, shared with StatTile
     DEFAULT_CSS = """
     SparkPanel {
-        border: round $primary-darken-1;
-        border-title-color: $accent;
-        border-title-style: bold;
         height: 5;
-        padding: 0 1;
     }
     SparkPanel Sparkline {
         height: 2;

@@ -12,14 +12,11 @@ from mochung.tui.format import flatten, humanize, number
 
 
 class StatTile(Static):
+    # the titled frame (border, title, padding) is in dashboard.tcss, shared with SparkPanel
     DEFAULT_CSS = """
     StatTile {
-        border: round $primary-darken-1;
-        border-title-color: $accent;
-        border-title-style: bold;
         height: auto;
         min-height: 5;
-        padding: 0 1;
     }
     """
 
