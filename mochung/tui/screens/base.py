@@ -40,6 +40,12 @@ MORE = Binding("n", "more", "More")
 RELOAD = Binding("r", "reload", "Refresh")
 
 
+@dataclass(frozen=True)
+class Changes(Binding):
+    """A key whose action changes server state: in ``--read-only`` mode it is hidden from
+    the footer and the palette, and refused (see :meth:`AdminScreen.check_action`)."""
+
+
 @dataclass
 class ListingLoaded(Message, Generic[T]):
     """A page of a screen's list arrived; ``append``: it follows the rows shown (More)."""
@@ -49,14 +55,19 @@ class ListingLoaded(Message, Generic[T]):
 
 
 class AdminScreen(Screen[None]):
-    """A screen of the admin app. ``MUTATING`` names the actions that change server state:
-    in ``--read-only`` mode they are hidden from the footer and the palette, and refused."""
+    """A screen of the admin app. Its :class:`Changes` bindings name the actions that change
+    server state (``MUTATING``, gathered once per class)."""
 
     MUTATING: ClassVar[frozenset[str]] = frozenset()
     # the screen's main list gets focus, so the number keys switch screens instead of typing
     AUTO_FOCUS = "DataTable"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave_input", "Back to list", show=False)]
     _poll: Timer | None = None  # see poll_while_shown
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("BINDINGS", [])
+        cls.MUTATING = frozenset(binding.action for binding in own if isinstance(binding, Changes))
 
     def action_leave_input(self) -> None:
         if self.AUTO_FOCUS and self.query(self.AUTO_FOCUS):
@@ -165,6 +176,13 @@ class ListScreen(AdminScreen, Generic[R]):
     class Loaded(ListingLoaded[Any]):
         """A page of the screen's list."""
 
+    @dataclass
+    class Changed(Message):
+        """The server changed a row (an admin's action): ``what`` tells the admin how."""
+
+        row: Any
+        what: str
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, R] = {}
@@ -204,10 +222,14 @@ class ListScreen(AdminScreen, Generic[R]):
         """The row under the cursor, ``None`` when the list is empty."""
         return self.rows.get(self.cursor_key(self.TABLE) or "")
 
-    def replace(self, row: R) -> None:
-        """A row the server changed: kept, and redrawn in place."""
+    def on_list_screen_changed(self, message: Changed) -> None:
+        row: R = message.row
         self.rows[row.id] = row
         self.update_row(self.TABLE, row.id, self.cells(row))
+        self.row_changed(row, message.what)
+
+    def row_changed(self, row: R, what: str) -> None:
+        """After a changed row is redrawn: for the screen's notice and side panel."""
 
 
 class RefreshingScreen(AdminScreen):

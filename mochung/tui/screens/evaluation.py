@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 
 from mochung.tui.format import number, when
 from mochung.tui.models import Dataset, EvaluationCase, EvaluationComparison, EvaluationResult, EvaluationRun
-from mochung.tui.screens.base import RELOAD, AdminScreen
+from mochung.tui.screens.base import RELOAD, AdminScreen, Changes
 
 POLL_SECONDS = 1.0
 HISTORY_SIZE = 20
@@ -52,10 +52,9 @@ def percent(rate: Any) -> str:
 class EvaluationScreen(AdminScreen):
     CSS_PATH = "evaluation.tcss"
     AUTO_FOCUS = "#datasets"
-    MUTATING = frozenset({"run", "rerun"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "run", "Run dataset"),
-        Binding("c", "rerun", "Rerun case"),
+        Changes("x", "run", "Run dataset"),
+        Changes("c", "rerun", "Rerun case"),
         Binding("e", "export", "Export"),
         RELOAD,
     ]

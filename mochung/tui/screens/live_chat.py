@@ -29,7 +29,7 @@ from mochung.tui.models import (
     RoomHistory,
     SessionInfo,
 )
-from mochung.tui.screens.base import AdminScreen, ListingLoaded
+from mochung.tui.screens.base import AdminScreen, Changes, ListingLoaded
 from mochung.tui.widgets.chat_log import ChatLog
 from mochung.tui.widgets.components import SuggestionChips
 
@@ -44,11 +44,10 @@ def admin_room_of(user_id: str) -> str:
 class LiveChatScreen(AdminScreen):
     CSS_PATH = "live_chat.tcss"
     # opening the test room creates a chat session on the server the first time
-    MUTATING = frozenset({"test_room"})
     # each with a control key too: while the chat input has focus it takes the letters,
     # and the footer keeps showing what can be pressed
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t,ctrl+t", "test_room", "My test room"),
+        Changes("t,ctrl+t", "test_room", "My test room"),
         Binding("p,ctrl+o", "pick_page", "Page for the agents"),
         Binding("r,ctrl+r", "reload", "Refresh sessions"),
     ]

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static, Ta
 
 from mochung.tui.format import short, when
 from mochung.tui.models import AdminChat, AdminPage, GuestbookEntry, RsvpSummary
-from mochung.tui.screens.base import MORE, RELOAD, AdminScreen, ListingLoaded
+from mochung.tui.screens.base import MORE, RELOAD, AdminScreen, Changes, ListingLoaded
 from mochung.tui.screens.confirm import Confirmation, ConfirmScreen
 
 PAGE_STATUSES = [("All pages", "all"), ("Published", "published"), ("Drafts", "draft"), ("Hidden", "hidden")]
@@ -55,10 +55,9 @@ def rsvp_line(summary: RsvpSummary) -> str:
 
 class ModerationScreen(AdminScreen):
     CSS_PATH = "moderation.tcss"
-    MUTATING = frozenset({"hide", "unhide"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("h", "hide", "Hide"),
-        Binding("u", "unhide", "Unhide"),
+        Changes("h", "hide", "Hide"),
+        Changes("u", "unhide", "Unhide"),
         MORE,
         RELOAD,
         Binding("g", "switch_tab", "Guestbook"),

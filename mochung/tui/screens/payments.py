@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Footer, Header, Select, Static
 
 from mochung.tui.format import money, short, when
 from mochung.tui.models import AdminPayment, Listing
-from mochung.tui.screens.base import MORE, RELOAD, ListScreen
+from mochung.tui.screens.base import MORE, RELOAD, Changes, ListScreen
 from mochung.tui.screens.confirm import AmountField, Confirmation, ConfirmScreen
 
 STATUSES = [("Any status", ""), *((s.capitalize(), s) for s in ("ready", "paid", "failed", "cancelled", "refunded"))]
@@ -26,19 +24,13 @@ STATUSES = [("Any status", ""), *((s.capitalize(), s) for s in ("ready", "paid",
 class PaymentsScreen(ListScreen[AdminPayment]):
     CSS_PATH = "payments.tcss"
     TABLE = "payments"
-    MUTATING = frozenset({"refund", "approve", "reject"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "refund", "Refund"),
-        Binding("a", "approve", "Approve"),
-        Binding("j", "reject", "Reject"),
+        Changes("f", "refund", "Refund"),
+        Changes("a", "approve", "Approve"),
+        Changes("j", "reject", "Reject"),
         MORE,
         RELOAD,
     ]
-
-    @dataclass
-    class Changed(Message):
-        payment: AdminPayment
-        what: str
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -177,8 +169,6 @@ class PaymentsScreen(ListScreen[AdminPayment]):
         call = self.api.review(payment_id, decision, note)
         await self.fetch(call, lambda payment: self.Changed(payment, f"review: {decision}"))
 
-    def on_payments_screen_changed(self, message: Changed) -> None:
-        payment = message.payment
-        self.replace(payment)
+    def row_changed(self, payment: AdminPayment, what: str) -> None:
         self.query_one("#payment-detail", Static).update(self._detail(payment))
-        self.notify(f"{payment.merchant_uid}: {message.what}", title="Payment updated")
+        self.notify(f"{payment.merchant_uid}: {what}", title="Payment updated")

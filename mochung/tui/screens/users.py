@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mochung.tui.format import when
 from mochung.tui.models import AdminUser, Listing
-from mochung.tui.screens.base import MORE, RELOAD, ListScreen
+from mochung.tui.screens.base import MORE, RELOAD, Changes, ListScreen
 from mochung.tui.screens.confirm import Confirmation, ConfirmScreen
 
 
 class UsersScreen(ListScreen[AdminUser]):
     CSS_PATH = "users.tcss"
     TABLE = "users"
-    MUTATING = frozenset({"toggle_active", "toggle_admin"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),
-        Binding("x", "toggle_active", "(De)activate"),
-        Binding("g", "toggle_admin", "Grant/revoke admin"),
+        Changes("x", "toggle_active", "(De)activate"),
+        Changes("g", "toggle_admin", "Grant/revoke admin"),
         MORE,
         RELOAD,
     ]
-
-    @dataclass
-    class Changed(Message):
-        user: AdminUser
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,11 +88,9 @@ class UsersScreen(ListScreen[AdminUser]):
 
     @work(group="users-change")
     async def apply(self, user_id: str, change: dict[str, bool]) -> None:
-        await self.fetch(self.api.update_user(user_id, **change), self.Changed)
+        await self.fetch(self.api.update_user(user_id, **change), lambda user: self.Changed(user, ""))
 
-    def on_users_screen_changed(self, message: Changed) -> None:
-        user = message.user
-        self.replace(user)
+    def row_changed(self, user: AdminUser, what: str) -> None:
         self.notify(
             f"{user.email}: {'active' if user.is_active else 'deactivated'}, "
             f"{'admin' if user.is_admin else 'not admin'}",
