@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 from pydantic import Field
 
@@ -14,6 +16,7 @@ from mochung.server import keys
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
 routes = web.RouteTableDef()
+_endpoint = functools.partial(endpoint, tag="auth")
 
 
 class RegisterBody(WireModel):
@@ -82,14 +85,7 @@ async def limit_login(request: web.Request, email: str) -> None:
 
 
 @routes.post("/api/auth/register")
-@endpoint(
-    summary="Create an account",
-    tag="auth",
-    body=RegisterBody,
-    response=RegisteredUser,
-    status=201,
-    errors=(400, 409, 429),
-)
+@_endpoint(summary="Create an account", body=RegisterBody, response=RegisteredUser, status=201, errors=(400, 409, 429))
 async def register(request: web.Request, body: RegisterBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     await limit(request, f"register:ip:{client_ip(request)}", settings.registrations_per_hour, 3600, "registrations")
@@ -104,13 +100,7 @@ async def register(request: web.Request, body: RegisterBody) -> web.Response:
 
 
 @routes.post("/api/auth/login")
-@endpoint(
-    summary="Log in and get an access token",
-    tag="auth",
-    body=LoginBody,
-    response=LoginResult,
-    errors=(400, 401, 429),
-)
+@_endpoint(summary="Log in and get an access token", body=LoginBody, response=LoginResult, errors=(400, 401, 429))
 async def login(request: web.Request, body: LoginBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     failures = request.app[keys.METRICS].login_failures
@@ -130,6 +120,6 @@ async def login(request: web.Request, body: LoginBody) -> web.Response:
 
 @routes.get("/api/auth/profile")
 @routes.post("/api/auth/profile")
-@endpoint(summary="The logged-in user", tag="auth", auth="user", response=Profile, errors=(401,))
+@_endpoint(summary="The logged-in user", auth="user", response=Profile)  # (401 follows from auth: docs.py)
 async def profile(request: web.Request, caller: User) -> web.Response:
     return respond(Profile(**_summary(caller), is_active=caller.is_active))

@@ -3,6 +3,7 @@ upload, my-files and delete routes of PROTOCOL.md "Files (S3)"."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -19,9 +20,11 @@ from mochung.domain.models import StoredFile, User
 from mochung.domain.ports import FileStorage, StorageError
 from mochung.server import keys
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.replies import filled, with_storage
 
 log = logging.getLogger("mochung.files")
 routes = web.RouteTableDef()
+_users_endpoint = functools.partial(endpoint, tag="files", auth="user")  # every file route is a user's
 CHUNK_BYTES = 64 * 1024
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_SLACK = 16 * 1024
@@ -68,14 +71,7 @@ def attach(app: web.Application) -> None:
 
 
 async def _file_response(stored: StoredFile, storage: FileStorage) -> UploadedFile:
-    return UploadedFile(
-        id=str(stored.id),
-        filename=stored.filename,
-        url=await storage.url(stored.key),
-        mime_type=stored.mime_type,
-        size=stored.size,
-        created_at=stored.created_at,
-    )
+    return filled(UploadedFile, stored, id=str(stored.id), url=await storage.url(stored.key))
 
 
 _MALFORMED = (ValueError, AssertionError, HttpProcessingError)  # what aiohttp raises on a malformed body
@@ -118,10 +114,8 @@ def _client_filename(part: BodyPartReader) -> str | None:
 
 
 @routes.post("/api/file/upload")
-@endpoint(
+@_users_endpoint(
     summary="Upload a photo or PDF (JPEG, PNG, WebP, PDF; at most 10 MiB)",
-    tag="files",
-    auth="user",
     response=UploadedFile,
     status=201,
     errors=(400, 413, 415, 503),
@@ -182,14 +176,13 @@ async def upload(request: web.Request, caller: User) -> web.Response:
 
 
 @routes.get("/api/file/my-files")
-@endpoint(summary="My uploaded files, newest first", tag="files", auth="user", response=list[UploadedFile])
+@_users_endpoint(summary="My uploaded files, newest first", response=list[UploadedFile])
 async def my_files(request: web.Request, caller: User) -> web.Response:
-    storage = request.app[keys.STORAGE]
-    return respond([await _file_response(stored, storage) for stored in await files.files_of(caller)])
+    return respond(await with_storage(request, await files.files_of(caller), _file_response))
 
 
 @routes.delete("/api/file/{id}")
-@endpoint(summary="Delete a file and its stored object", tag="files", auth="user", status=204, errors=(404, 503))
+@_users_endpoint(summary="Delete a file and its stored object", status=204, errors=(404, 503))
 async def delete(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
     await files.delete_file(str(path_id), caller, request.app[keys.STORAGE])
     return web.Response(status=204)

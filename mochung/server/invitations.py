@@ -7,6 +7,7 @@ Redemption happens at registration (``mochung.domain.users.register``) when
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from aiohttp import web
 from pydantic import Field, field_validator
@@ -16,8 +17,10 @@ from mochung.domain.models import InvitationCode, User
 from mochung.server import keys
 from mochung.server.auth import client_ip, limit
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.replies import filled
 
 routes = web.RouteTableDef()
+_endpoint = functools.partial(endpoint, tag="invitations")
 
 
 class CreateInvitationBody(WireModel):
@@ -52,20 +55,12 @@ class Validation(WireModel):
 
 
 def invitation_response(invitation: InvitationCode) -> InvitationResponse:
-    return InvitationResponse(
-        id=str(invitation.id),
-        code=invitation.code,
-        max_uses=invitation.max_uses,
-        uses=invitation.uses,
-        expires_at=invitation.expires_at,
-        is_active=invitation.is_active,
-    )
+    return filled(InvitationResponse, invitation, id=str(invitation.id))
 
 
 @routes.post("/api/invitation/create")
-@endpoint(
+@_endpoint(
     summary="Create an invitation code",
-    tag="invitations",
     auth="admin",
     body=CreateInvitationBody,
     response=InvitationResponse,
@@ -78,9 +73,8 @@ async def create(request: web.Request, caller: User, body: CreateInvitationBody)
 
 
 @routes.post("/api/invitation/validate")
-@endpoint(
+@_endpoint(
     summary="Check an invitation code before registering (rate-limited per client)",
-    tag="invitations",
     body=ValidateBody,
     response=Validation,
     errors=(400, 429),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -25,9 +26,12 @@ from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.replies import filled, with_storage
 from mochung.server.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
 
 routes = web.RouteTableDef()
+# the owner's routes (all but the public page): tagged "pages", for a logged-in user
+_owners_endpoint = functools.partial(endpoint, tag="pages", auth="user")
 VISITOR_COOKIE = "mochung_visitor"
 _VISITOR_IN_HEADER = re.compile(rf"(?:^|;)\s*{VISITOR_COOKIE}=([0-9a-f]{{32}})(?:;|\s*$)")
 _YEAR_SECONDS = 365 * 24 * 3600
@@ -144,9 +148,7 @@ def _settings_in(body: PageSettings | None, stored: object) -> dict[str, Any] | 
     if body is None:
         return None
     rsvp = (
-        guest_settings.check_rsvp(
-            body.rsvp.enabled, body.rsvp.deadline, body.rsvp.ask_meal, body.rsvp.max_party_size
-        )
+        guest_settings.check_rsvp(body.rsvp.enabled, body.rsvp.deadline, body.rsvp.ask_meal, body.rsvp.max_party_size)
         if body.rsvp is not None
         else None
     )
@@ -179,29 +181,20 @@ def _component_data(data: ComponentData) -> dict[str, Any]:
 
 
 async def _response(page: Page, storage: FileStorage) -> PageResponse:
-    return PageResponse(
+    return filled(
+        PageResponse,
+        page,
         id=str(page.id),
         user_id=str(page.user_id),
-        title=page.title,
-        slug=page.slug,
-        markdown_path=page.markdown_path,
         markdown_url=await storage.url(page.markdown_path) if page.markdown_path else None,
         component_data=readable(page.component_data),
-        is_published=page.is_published,
-        version=page.version,
-        view_count=page.view_count,
-        plan=page.plan,
         settings=_settings_out(page.settings),
-        created_at=page.created_at,
-        updated_at=page.updated_at,
     )
 
 
 @routes.post("/api/page/publish")
-@endpoint(
+@_owners_endpoint(
     summary="Publish a new invitation page",
-    tag="pages",
-    auth="user",
     body=PublishBody,
     response=PageResponse,
     status=201,
@@ -217,10 +210,9 @@ async def publish(request: web.Request, caller: User, body: PublishBody) -> web.
 
 
 @routes.get("/api/page/my-pages")
-@endpoint(summary="My pages, newest first", tag="pages", auth="user", response=list[PageResponse])
+@_owners_endpoint(summary="My pages, newest first", response=list[PageResponse])
 async def my_pages(request: web.Request, caller: User) -> web.Response:
-    storage = request.app[keys.STORAGE]
-    return respond([await _response(page, storage) for page in await pages.pages_of(caller)])
+    return respond(await with_storage(request, await pages.pages_of(caller), _response))
 
 
 def _anonymous_visitor(request: web.Request) -> str:
@@ -284,27 +276,24 @@ async def public(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/page/{id}")
-@endpoint(
-    summary="One of my pages (any page for an admin)", tag="pages", auth="user", response=PageResponse, errors=(404,)
-)
+@_owners_endpoint(summary="One of my pages (any page for an admin)", response=PageResponse, errors=(404,))
 async def get_page(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
     page = await pages.owned_page(str(path_id), caller, admin_allowed=True)
     return respond(await _response(page, request.app[keys.STORAGE]))
 
 
-async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
+async def own_page(page_id: uuid.UUID, caller: User) -> Page:
+    """The caller's own page (not even an admin's reach), for a route's ``load``: 404 first."""
     return await pages.owned_page(str(page_id), caller, admin_allowed=False)
 
 
 @routes.put("/api/page/{id}")
-@endpoint(
+@_owners_endpoint(
     summary="Update my page; version + 1 and a fresh Markdown snapshot",
-    tag="pages",
-    auth="user",
     body=UpdateBody,
     response=PageResponse,
     errors=(400, 404, 409, 413, 503),
-    load=_own_page,  # 404 before judging the body
+    load=own_page,  # 404 before judging the body
 )
 async def update(request: web.Request, caller: User, path_id: uuid.UUID, found: Page, body: UpdateBody) -> web.Response:
     changes = pages.PageChanges(
@@ -321,7 +310,7 @@ async def update(request: web.Request, caller: User, path_id: uuid.UUID, found: 
 
 
 @routes.delete("/api/page/{id}")
-@endpoint(summary="Delete a page and its Markdown snapshot", tag="pages", auth="user", status=204, errors=(404, 503))
+@_owners_endpoint(summary="Delete a page and its Markdown snapshot", status=204, errors=(404, 503))
 async def delete(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
     slug = await pages.delete_page(str(path_id), caller, request.app[keys.STORAGE])
     request.app[keys.PUBLIC_PAGES].forget(slug)

@@ -21,8 +21,9 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
 from aiohttp import web
@@ -35,13 +36,15 @@ from mochung.agents.evaluation.runner import ProgressCallback, run_cases, summar
 from mochung.agents.evaluation.runs import DEFAULT_DATASET, Evaluations
 from mochung.domain import evaluations as records
 from mochung.domain.errors import Conflict, NotFound
+from mochung.domain.listing import Slice
 from mochung.domain.models import EvaluationRun, User
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import WireModel, endpoint, iso_utc, respond
+from mochung.server.admin.kit import AdminRoutes, admin_endpoint
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import Handler, WireModel, iso_utc, respond
+from mochung.server.replies import download
 
-routes = web.RouteTableDef()
-TAG = "admin"
+routes = AdminRoutes()
 RESULTS_WAIT_SECONDS = 120.0  # how long GET …/results runs a never-run dataset before answering 202
 
 
@@ -262,12 +265,36 @@ async def evaluations_context(app: web.Application) -> AsyncIterator[None]:
 
 
 @routes.get("/api/admin/evaluation/datasets")
-@endpoint(summary="Evaluation dataset names", tag=TAG, auth="admin", response=list[str])
+@admin_endpoint(summary="Evaluation dataset names", response=list[str])
 async def datasets(request: web.Request) -> web.Response:
     return respond(request.app[keys.EVALUATIONS].datasets())
 
 
-async def _results(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
+# A route naming a dataset, in its query or its path: the page's rule for the name (400),
+# then a known one (404); another dataset running is 409.
+_on_dataset = functools.partial(
+    admin_endpoint, query=DatasetQuery, errors=(400, 404, 409, 503), path_patterns=_NAME_IN_PATH
+)
+
+
+def _both_forms(method: Callable[[str], Callable[[Handler], Handler]], path: str) -> Callable[[Handler], Handler]:
+    """The handler at ``path`` and at ``path/{dataset}``: both forms name the dataset."""
+
+    def attach(handler: Handler) -> Handler:
+        method(f"{path}/{{dataset}}")(handler)
+        return method(path)(handler)
+
+    return attach
+
+
+@_both_forms(routes.get, "/api/admin/evaluation/results")
+@_on_dataset(
+    summary="The last result of a dataset; 202 {status: running, dataset, message} while it runs; "
+    "a dataset never run is run now and its result answered",
+    response=EvaluationResult,
+    also={202: EvaluationRunning},
+)
+async def results(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
     registry = request.app[keys.EVALUATIONS]
     name = _dataset(request, query)
     registry.require(name)
@@ -284,95 +311,41 @@ async def _results(request: web.Request, caller: User, query: DatasetQuery) -> w
     return running(run) if run.status == records.RUNNING else await answer(run)
 
 
-_results_endpoint = endpoint(
-    summary="The last result of a dataset; 202 {status: running, dataset, message} while it runs; "
-    "a dataset never run is run now and its result answered",
-    tag=TAG,
-    auth="admin",
-    query=DatasetQuery,
-    response=EvaluationResult,
-    also={202: EvaluationRunning},
-    errors=(400, 404, 409, 503),
-    path_patterns=_NAME_IN_PATH,
-)
-
-
-@routes.get("/api/admin/evaluation/results")
-@_results_endpoint
-async def results(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
-    return await _results(request, caller, query)
-
-
-@routes.get("/api/admin/evaluation/results/{dataset}")
-@_results_endpoint
-async def results_of(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
-    return await _results(request, caller, query)
-
-
-async def _run(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
-    registry = request.app[keys.EVALUATIONS]
-    started, _ = await registry.start(_dataset(request, query), caller.id)
-    return running(started)
-
-
-_run_endpoint = endpoint(
+@_both_forms(routes.post, "/api/admin/evaluation/run")
+@_on_dataset(
     summary="Start a dataset (or join its run in progress): 202 {status: running, dataset, message}; "
     "409 while another dataset runs",
-    tag=TAG,
-    auth="admin",
-    query=DatasetQuery,
     response=EvaluationRunning,
     status=202,
-    errors=(400, 404, 409, 503),
-    path_patterns=_NAME_IN_PATH,
 )
-
-
-@routes.post("/api/admin/evaluation/run")
-@_run_endpoint
 async def run(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
-    return await _run(request, caller, query)
-
-
-@routes.post("/api/admin/evaluation/run/{dataset}")
-@_run_endpoint
-async def run_dataset(request: web.Request, caller: User, query: DatasetQuery) -> web.Response:
-    return await _run(request, caller, query)
+    started, _ = await request.app[keys.EVALUATIONS].start(_dataset(request, query), caller.id)
+    return running(started)
 
 
 # -- history ---------------------------------------------------------------------------------
 
 
-@routes.get("/api/admin/evaluation/history")
-@endpoint(
-    summary="Every evaluation run, newest first (reruns of one case included)",
-    tag=TAG,
-    auth="admin",
-    query=HistoryQuery,
-    response=Paginated[EvaluationRunInfo],
-    errors=(400, 404, 503),
-)
-async def history(request: web.Request, query: HistoryQuery) -> web.Response:
+@routes.listing("/api/admin/evaluation/history", HistoryQuery, EvaluationRunInfo, errors=(400, 404, 503))
+async def history(request: web.Request, query: HistoryQuery) -> Slice[EvaluationRunInfo]:
+    """Every evaluation run, newest first (reruns of one case included)"""
     registry = request.app[keys.EVALUATIONS]
     if query.dataset:
         registry.require(query.dataset)
     await registry.active()  # a run whose process died is marked so before it is listed
     found = await records.history(query.dataset, query.limit, query.cursor)
-    items = [EvaluationRunInfo.model_validate(await run_info(item)) for item in found.items]
-    return respond(Paginated[EvaluationRunInfo](items=items, next_cursor=found.next_cursor))
+    return Slice([EvaluationRunInfo.model_validate(await run_info(item)) for item in found.items], found.next_cursor)
 
 
 @routes.get("/api/admin/evaluation/runs/{id}")
-@endpoint(summary="One run's result", tag=TAG, auth="admin", response=EvaluationResult, errors=(404, 503))
+@admin_endpoint(summary="One run's result", response=EvaluationResult, errors=(404, 503))
 async def run_result(request: web.Request, path_id: uuid.UUID) -> web.Response:
     return await answer(await records.get_run(path_id))
 
 
 @routes.get("/api/admin/evaluation/compare")
-@endpoint(
+@admin_endpoint(
     summary="What changed between two runs of a dataset: flipped cases, pass-rate and time deltas",
-    tag=TAG,
-    auth="admin",
     query=CompareQuery,
     response=EvaluationComparison,
     errors=(400, 404, 503),
@@ -392,10 +365,8 @@ async def compare(request: web.Request, query: CompareQuery) -> web.Response:
 
 
 @routes.post("/api/admin/evaluation/runs/{id}/cases/{case}/rerun")
-@endpoint(
+@admin_endpoint(
     summary="Run one case of a run's dataset again, now: a run of its own, answered when done",
-    tag=TAG,
-    auth="admin",
     response=EvaluationResult,
     status=201,
     errors=(404, 503),
@@ -407,10 +378,8 @@ async def rerun(request: web.Request, caller: User, path_id: uuid.UUID) -> web.R
 
 
 @routes.get("/api/admin/evaluation/runs/{id}/export")
-@endpoint(
+@admin_endpoint(
     summary="A run as a file: CSV (one row per case, UTF-8 with BOM) or JSON (the whole result)",
-    tag=TAG,
-    auth="admin",
     query=ExportQuery,
     errors=(400, 404, 503),
 )
@@ -419,12 +388,5 @@ async def export(request: web.Request, path_id: uuid.UUID, query: ExportQuery) -
     result = await result_of(found)
     filename = f"evaluation-{found.dataset}-{str(found.id)[:8]}.{query.format}"
     if query.format == "csv":
-        body, kind = to_csv(result).encode(), "text/csv; charset=utf-8"
-    else:
-        body, kind = to_json(result).encode(), "application/json; charset=utf-8"
-    headers = {
-        "Content-Type": kind,
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    }
-    return web.Response(body=body, headers=headers)
+        return download(to_csv(result).encode(), "text/csv; charset=utf-8", filename)
+    return download(to_json(result).encode(), "application/json; charset=utf-8", filename)

@@ -12,17 +12,15 @@ from pydantic import Field
 
 from mochung.domain.errors import NotFound
 from mochung.domain.guests import guestbook, rsvps
-from mochung.domain.models import GuestbookEntry, Page, User
+from mochung.domain.listing import Slice
+from mochung.domain.models import GuestbookEntry, Page
+from mochung.server.admin.kit import AdminRoutes, acting_as, admin_endpoint, mapped
 from mochung.server.guests.rsvps import RsvpSummary, summary_out
-from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import UtcDatetime, WireModel, respond
+from mochung.server.replies import filled
 
-routes = web.RouteTableDef()
-TAG = "admin"
-
-
-class HideBody(WireModel):
-    reason: str = Field(min_length=1, max_length=guestbook.MAX_REASON)
+routes = AdminRoutes()
 
 
 class GuestbookQuery(SliceQuery):
@@ -42,60 +40,26 @@ class AdminGuestbookEntry(WireModel):
 
 
 def entry_out(entry: GuestbookEntry) -> AdminGuestbookEntry:
-    return AdminGuestbookEntry(
-        id=entry.id,
-        page_id=entry.page_id,
-        page_slug=entry.page.slug,
-        name=entry.name,
-        content=entry.content,
-        is_hidden=entry.is_hidden,
-        hidden_reason=entry.hidden_reason,
-        created_at=entry.created_at,
-    )
+    return filled(AdminGuestbookEntry, entry, page_slug=entry.page.slug)
 
 
-@routes.get("/api/admin/guestbook")
-@endpoint(
-    summary="Guestbook entries, by page and hidden or not, newest first",
-    tag=TAG,
-    auth="admin",
-    query=GuestbookQuery,
-    response=Paginated[AdminGuestbookEntry],
-    errors=(400,),
+@routes.listing("/api/admin/guestbook", GuestbookQuery, AdminGuestbookEntry)
+async def list_entries(request: web.Request, query: GuestbookQuery) -> Slice[AdminGuestbookEntry]:
+    """Guestbook entries, by page and hidden or not, newest first"""
+    return mapped(await guestbook.list_for_admin(query.page_id, query.hidden, query.limit, query.cursor), entry_out)
+
+
+routes.moderated(
+    "/api/admin/guestbook",
+    AdminGuestbookEntry,
+    acting_as(guestbook.hide, guestbook.unhide, entry_out),
+    ("Hide a guestbook entry: it leaves the public guestbook at once", "Show a hidden guestbook entry again"),
 )
-async def list_entries(request: web.Request, query: GuestbookQuery) -> web.Response:
-    found = await guestbook.list_for_admin(query.page_id, query.hidden, query.limit, query.cursor)
-    return respond_slice(found, Paginated[AdminGuestbookEntry], entry_out)
-
-
-@routes.post("/api/admin/guestbook/{id}/hide")
-@endpoint(
-    summary="Hide a guestbook entry: it leaves the public guestbook at once",
-    tag=TAG,
-    auth="admin",
-    body=HideBody,
-    response=AdminGuestbookEntry,
-    errors=(400, 404),
-)
-async def hide(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
-    return respond(entry_out(await guestbook.hide(caller, path_id, body.reason)))
-
-
-@routes.post("/api/admin/guestbook/{id}/unhide")
-@endpoint(
-    summary="Show a hidden guestbook entry again", tag=TAG, auth="admin", response=AdminGuestbookEntry, errors=(404,)
-)
-async def unhide(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
-    return respond(entry_out(await guestbook.unhide(caller, path_id)))
 
 
 @routes.get("/api/admin/pages/{id}/rsvps/summary")
-@endpoint(
-    summary="A page's RSVP summary: responses, attending, people by side, meals",
-    tag=TAG,
-    auth="admin",
-    response=RsvpSummary,
-    errors=(404,),
+@admin_endpoint(
+    summary="A page's RSVP summary: responses, attending, people by side, meals", response=RsvpSummary, errors=(404,)
 )
 async def rsvp_summary(request: web.Request, path_id: uuid.UUID) -> web.Response:
     if not await Page.filter(id=path_id).exists():

@@ -11,17 +11,15 @@ from pydantic import Field
 
 from mochung.domain import moderation
 from mochung.domain.components import readable
+from mochung.domain.listing import Slice
 from mochung.domain.models import ChatMessage, Page, User
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.admin.kit import AdminRoutes, acting_as, mapped
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import UtcDatetime, WireModel
+from mochung.server.replies import filled
 
-routes = web.RouteTableDef()
-TAG = "admin"
-
-
-class HideBody(WireModel):
-    reason: str = Field(min_length=1, max_length=moderation.MAX_REASON)
+routes = AdminRoutes()
 
 
 class AdminPage(WireModel):
@@ -66,120 +64,71 @@ class ChatsQuery(SliceQuery):
     hidden: bool | None = Field(default=None, description="true: only hidden; false: only visible")
 
 
-def _component_types(page: Page) -> list[str]:
-    components = (page.component_data or {}).get("components") if isinstance(page.component_data, dict) else None
+def _components(page: Page) -> dict[str, Any]:
+    """``componentTypes`` and ``componentData`` of :class:`AdminPage`: both empty when the
+    stored data is not an object."""
+    data = page.component_data
+    if not isinstance(data, dict):
+        return {"component_types": [], "component_data": {}}
+    components = data.get("components")
     if not isinstance(components, list):
-        return []
-    return [str(c.get("type")) for c in components if isinstance(c, dict) and c.get("type")]
+        components = []
+    types = [str(c.get("type")) for c in components if isinstance(c, dict) and c.get("type")]
+    return {"component_types": types, "component_data": readable(data)}
 
 
 def page_out(page: Page) -> AdminPage:
-    return AdminPage(
-        id=page.id,
-        user_id=page.user.id,
-        user_email=page.user.email,
-        title=page.title,
-        slug=page.slug,
-        is_published=page.is_published,
-        is_hidden=page.is_hidden,
-        hidden_reason=page.hidden_reason,
-        version=page.version,
-        view_count=page.view_count,
-        component_types=_component_types(page),
-        component_data=readable(page.component_data) if isinstance(page.component_data, dict) else {},
-        created_at=page.created_at,
-        updated_at=page.updated_at,
-    )
+    return filled(AdminPage, page, user_email=page.user.email, **_components(page))
 
 
 def message_out(message: ChatMessage) -> AdminChatMessage:
-    return AdminChatMessage(
-        id=message.id,
-        session_id=message.session.id,
-        room=message.session.room,
-        user_id=message.session.user_id,
-        message_id=message.message_id,
-        role=message.role,
-        type=message.type,
-        content=message.content,
-        component=message.component if isinstance(message.component, dict) else None,
-        is_hidden=message.is_hidden,
-        hidden_reason=message.hidden_reason,
-        created_at=message.created_at,
+    session, component = message.session, message.component
+    return filled(
+        AdminChatMessage,
+        message,
+        session_id=session.id,
+        room=session.room,
+        user_id=session.user_id,
+        component=component if isinstance(component, dict) else None,
     )
 
 
-def _forget_public_copy(request: web.Request, page: Page) -> None:
-    """The public route keeps pages for a moment; this process's copy goes at once, so the
-    moderator sees the link answer 404 right away (other processes within their 2 s TTL)."""
+@routes.listing("/api/admin/pages", PagesQuery, AdminPage)
+async def list_pages(request: web.Request, query: PagesQuery) -> Slice[AdminPage]:
+    """Pages by status (published, draft, hidden, all), newest first"""
+    return mapped(await moderation.list_pages(query.status, query.limit, query.cursor), page_out)
+
+
+async def _moderate_page(request: web.Request, caller: User, page_id: uuid.UUID, reason: str | None) -> AdminPage:
+    storage = request.app[keys.STORAGE]
+    if reason is None:
+        page = await moderation.unhide_page(caller, page_id, storage)
+    else:
+        page = await moderation.hide_page(caller, page_id, reason, storage)
+    # The public route keeps pages for a moment; this process's copy goes at once, so the
+    # moderator sees the link answer 404 right away (other processes within their 2 s TTL).
     request.app[keys.PUBLIC_PAGES].forget(page.slug)
+    return page_out(page)
 
 
-@routes.get("/api/admin/pages")
-@endpoint(
-    summary="Pages by status (published, draft, hidden, all), newest first",
-    tag=TAG,
-    auth="admin",
-    query=PagesQuery,
-    response=Paginated[AdminPage],
-    errors=(400,),
+routes.moderated(
+    "/api/admin/pages",
+    AdminPage,
+    _moderate_page,
+    ("Hide a page: its public link answers 404", "Make a hidden page public again"),
 )
-async def list_pages(request: web.Request, query: PagesQuery) -> web.Response:
-    found = await moderation.list_pages(query.status, query.limit, query.cursor)
-    return respond_slice(found, Paginated[AdminPage], page_out)
 
 
-@routes.post("/api/admin/pages/{id}/hide")
-@endpoint(
-    summary="Hide a page: its public link answers 404",
-    tag=TAG,
-    auth="admin",
-    body=HideBody,
-    response=AdminPage,
-    errors=(400, 404),
-)
-async def hide_page(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
-    page = await moderation.hide_page(caller, path_id, body.reason, request.app[keys.STORAGE])
-    _forget_public_copy(request, page)
-    return respond(page_out(page))
-
-
-@routes.post("/api/admin/pages/{id}/unhide")
-@endpoint(summary="Make a hidden page public again", tag=TAG, auth="admin", response=AdminPage, errors=(404,))
-async def unhide_page(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
-    page = await moderation.unhide_page(caller, path_id, request.app[keys.STORAGE])
-    _forget_public_copy(request, page)
-    return respond(page_out(page))
-
-
-@routes.get("/api/admin/chats")
-@endpoint(
-    summary="Chat messages by room or session, newest first",
-    tag=TAG,
-    auth="admin",
-    query=ChatsQuery,
-    response=Paginated[AdminChatMessage],
-    errors=(400,),
-)
-async def list_chats(request: web.Request, query: ChatsQuery) -> web.Response:
+@routes.listing("/api/admin/chats", ChatsQuery, AdminChatMessage)
+async def list_chats(request: web.Request, query: ChatsQuery) -> Slice[AdminChatMessage]:
+    """Chat messages by room or session, newest first"""
     found = await moderation.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
-    return respond_slice(found, Paginated[AdminChatMessage], message_out)
+    return mapped(found, message_out)
 
 
-@routes.post("/api/admin/chats/{id}/hide")
-@endpoint(
-    summary="Hide a chat message: it leaves roomHistory and the agents' context",
-    tag=TAG,
-    auth="admin",
-    body=HideBody,
-    response=AdminChatMessage,
-    errors=(400, 404),
+routes.moderated(
+    "/api/admin/chats",
+    AdminChatMessage,
+    acting_as(moderation.hide_message, moderation.unhide_message, message_out),
+    ("Hide a chat message: it leaves roomHistory and the agents' context", "Show a hidden chat message again"),
 )
-async def hide_chat(request: web.Request, caller: User, path_id: uuid.UUID, body: HideBody) -> web.Response:
-    return respond(message_out(await moderation.hide_message(caller, path_id, body.reason)))
-
-
-@routes.post("/api/admin/chats/{id}/unhide")
-@endpoint(summary="Show a hidden chat message again", tag=TAG, auth="admin", response=AdminChatMessage, errors=(404,))
-async def unhide_chat(request: web.Request, caller: User, path_id: uuid.UUID) -> web.Response:
-    return respond(message_out(await moderation.unhide_message(caller, path_id)))

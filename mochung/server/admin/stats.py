@@ -14,14 +14,16 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import stats as stats_rules
+from mochung.domain.listing import Slice
 from mochung.domain.models import ChatSession
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import UtcDatetime, WireModel, respond
+from mochung.server.replies import filled
 
 log = logging.getLogger("mochung.admin")
-routes = web.RouteTableDef()
-TAG = "admin"
+routes = AdminRoutes()
 
 
 class UserCounts(WireModel):
@@ -91,7 +93,7 @@ async def queue_depth(app: web.Application) -> int | None:
 
 
 @routes.get("/api/admin/stats")
-@endpoint(summary="Dashboard numbers", tag=TAG, auth="admin", response=AdminStats)
+@admin_endpoint(summary="Dashboard numbers", response=AdminStats)
 async def stats(request: web.Request) -> web.Response:
     counts = await stats_rules.gather_stats()
     total_sockets, _ = live_sockets(request.app)
@@ -112,34 +114,21 @@ async def stats(request: web.Request) -> web.Response:
     )
 
 
-def session_out(session: ChatSession, message_count: int, sockets: int) -> AdminSession:
-    return AdminSession(
-        id=session.id,
-        room=session.room,
-        user_id=session.user.id,
-        user_email=session.user.email,
-        page_id=session.page_id,
-        message_count=message_count,
-        live_sockets=sockets,
-        last_activity_at=session.last_activity_at,
-        created_at=session.created_at,
-    )
-
-
-@routes.get("/api/admin/sessions")
-@endpoint(
-    summary="Chat sessions, most recently active first, with their live sockets",
-    tag=TAG,
-    auth="admin",
-    query=SliceQuery,
-    response=Paginated[AdminSession],
-    errors=(400,),
-)
-async def list_sessions(request: web.Request, query: SliceQuery) -> web.Response:
+@routes.listing("/api/admin/sessions", SliceQuery, AdminSession)
+async def list_sessions(request: web.Request, query: SliceQuery) -> Slice[AdminSession]:
+    """Chat sessions, most recently active first, with their live sockets"""
     found, counts = await stats_rules.list_sessions(query.limit, query.cursor)
     _, per_session = live_sockets(request.app)
 
     def out(session: ChatSession) -> AdminSession:
-        return session_out(session, counts.get(session.id, 0), per_session.get(str(session.id), 0))
+        sockets = per_session.get(str(session.id), 0)
+        return filled(
+            AdminSession,
+            session,
+            user_id=session.user.id,
+            user_email=session.user.email,
+            message_count=counts.get(session.id, 0),
+            live_sockets=sockets,
+        )
 
-    return respond_slice(found, Paginated[AdminSession], out)
+    return mapped(found, out)

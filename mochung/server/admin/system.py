@@ -13,11 +13,12 @@ from pydantic import Field
 
 from mochung.domain import activity
 from mochung.server import keys
+from mochung.server.admin.kit import AdminRoutes, admin_endpoint
 from mochung.server.admin.stats import queue_depth
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, respond
+from mochung.server.replies import filled
 
-routes = web.RouteTableDef()
-TAG = "admin"
+routes = AdminRoutes()
 
 
 def _utc(epoch: float) -> dt.datetime:
@@ -57,29 +58,10 @@ class ActivityOut(WireModel):
 
 
 @routes.get("/api/admin/system")
-@endpoint(
-    summary="Running web and worker processes, with turns in flight and the queue",
-    tag=TAG,
-    auth="admin",
-    response=SystemOut,
-)
+@admin_endpoint(summary="Running web and worker processes, with turns in flight and the queue", response=SystemOut)
 async def system(request: web.Request) -> web.Response:
     reports = await request.app[keys.PROCESSES].gather()
-    processes = [
-        ProcessOut(
-            id=r.id,
-            kind=r.kind,
-            host=r.host,
-            pid=r.pid,
-            mode=r.mode,
-            in_flight=r.in_flight,
-            concurrency=r.concurrency,
-            sockets=r.sockets,
-            started_at=_utc(r.started_at),
-            seen_at=_utc(r.seen_at),
-        )
-        for r in reports
-    ]
+    processes = [filled(ProcessOut, r, started_at=_utc(r.started_at), seen_at=_utc(r.seen_at)) for r in reports]
     body = SystemOut(
         processes=processes, queue_depth=await queue_depth(request.app), generated_at=dt.datetime.now(dt.UTC)
     )
@@ -87,12 +69,7 @@ async def system(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/admin/activity")
-@endpoint(
-    summary="Chat turns, errors and answer latency per minute over the last hour",
-    tag=TAG,
-    auth="admin",
-    response=ActivityOut,
-)
+@admin_endpoint(summary="Chat turns, errors and answer latency per minute over the last hour", response=ActivityOut)
 async def chat_activity(request: web.Request) -> web.Response:
     minutes = await activity.last_hour()
     body = ActivityOut(

@@ -9,12 +9,14 @@ from aiohttp import web
 from pydantic import ConfigDict, Field, StrictBool
 
 from mochung.domain import audit, users
+from mochung.domain.listing import Slice
 from mochung.domain.models import AuditEntry, User
-from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import UtcDatetime, WireModel, respond
+from mochung.server.replies import filled
 
-routes = web.RouteTableDef()
-TAG = "admin"
+routes = AdminRoutes()
 
 
 class AdminUser(WireModel):
@@ -68,27 +70,25 @@ def user_out(user: User) -> AdminUser:
     return AdminUser.model_validate(user)
 
 
-@routes.get("/api/admin/users")
-@endpoint(
-    summary="Search accounts (email or name), newest first",
-    tag=TAG,
-    auth="admin",
-    query=UsersQuery,
-    response=Paginated[AdminUser],
-    errors=(400,),
-)
-async def list_users(request: web.Request, query: UsersQuery) -> web.Response:
+def audit_out(entry: AuditEntry) -> AuditEntryOut:
+    admin = entry.admin
+    return filled(
+        AuditEntryOut, entry, admin_email=admin.email if admin is not None else None, details=entry.details or {}
+    )
+
+
+@routes.listing("/api/admin/users", UsersQuery, AdminUser)
+async def list_users(request: web.Request, query: UsersQuery) -> Slice[AdminUser]:
+    """Search accounts (email or name), newest first"""
     found = await users.list_users(
         query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
     )
-    return respond_slice(found, Paginated[AdminUser], user_out)
+    return mapped(found, user_out)
 
 
 @routes.patch("/api/admin/users/{id}")
-@endpoint(
+@admin_endpoint(
     summary="Deactivate/reactivate an account, grant/revoke admin (never your own)",
-    tag=TAG,
-    auth="admin",
     body=UserPatch,
     response=AdminUser,
     errors=(400, 404),
@@ -98,27 +98,8 @@ async def update_user(request: web.Request, caller: User, path_id: uuid.UUID, bo
     return respond(user_out(user))
 
 
-@routes.get("/api/admin/audit")
-@endpoint(
-    summary="The audit log of admin actions, newest first",
-    tag=TAG,
-    auth="admin",
-    query=AuditQuery,
-    response=Paginated[AuditEntryOut],
-    errors=(400,),
-)
-async def list_audit(request: web.Request, query: AuditQuery) -> web.Response:
+@routes.listing("/api/admin/audit", AuditQuery, AuditEntryOut)
+async def list_audit(request: web.Request, query: AuditQuery) -> Slice[AuditEntryOut]:
+    """The audit log of admin actions, newest first"""
     found = await audit.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
-    return respond_slice(found, Paginated[AuditEntryOut], audit_out)
-
-
-def audit_out(entry: AuditEntry) -> AuditEntryOut:
-    return AuditEntryOut(
-        id=entry.id,
-        admin_id=entry.admin_id,
-        admin_email=entry.admin.email if entry.admin is not None else None,
-        action=entry.action,
-        target=entry.target,
-        details=entry.details or {},
-        created_at=entry.created_at,
-    )
+    return mapped(found, audit_out)

@@ -54,7 +54,7 @@ async def _link_page(session_id: uuid.UUID, wedding_context: dict[str, Any] | No
     body=AgentChatBody,
     response=AgentChatAccepted,
     status=202,
-    errors=(400, 401, 403, 429, 503),
+    errors=(400, 429, 503),  # and 401/403, as for every admin route (docs.py)
 )
 async def agent_chat(request: web.Request, caller: User, body: AgentChatBody) -> web.Response:
     settings = request.app[keys.SETTINGS]

@@ -9,6 +9,7 @@ from mochung.domain.guests.wedding import wedding_facts
 from mochung.domain.pages import public_page
 from mochung.server import keys
 from mochung.server.http.wire import endpoint
+from mochung.server.replies import download
 
 routes = web.RouteTableDef()
 
@@ -24,10 +25,4 @@ async def calendar(request: web.Request) -> web.Response:
     page = await public_page(request.match_info["slug"])
     link = request.app[keys.SETTINGS].frontend_page_url(page.slug)
     body = calendar_file(page, wedding_facts(page.component_data), link)
-    return web.Response(
-        body=body,
-        headers={
-            "Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{page.slug}.ics"',
-        },
-    )
+    return download(body, "text/calendar; charset=utf-8", f"{page.slug}.ics", cache=None)

@@ -9,14 +9,14 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain.guests import guestbook
-from mochung.domain.models import GuestbookEntry, Page, User
-from mochung.domain.pages import owned_page
+from mochung.domain.models import GuestbookEntry
 from mochung.server.auth import limit
+from mochung.server.guests.owner import GuestRoutes
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
 from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_id, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 
-routes = web.RouteTableDef()
+routes = GuestRoutes()
 TAG = "guests"
 DELETE_ATTEMPTS_PER_ENTRY = 10  # wrong passwords are guessed per entry, whoever guesses
 
@@ -88,14 +88,4 @@ async def delete_mine(request: web.Request, path_id: uuid.UUID, body: PasswordBo
     return web.Response(status=204)
 
 
-async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
-    return await owned_page(str(page_id), caller, admin_allowed=False)
-
-
-@routes.delete("/api/page/{id}/guestbook/{entryId}")
-@endpoint(
-    summary="Delete a guestbook entry from my page", tag=TAG, auth="user", status=204, errors=(404,), load=_own_page
-)
-async def delete_on_my_page(request: web.Request, found: Page) -> web.Response:
-    await guestbook.delete_by_owner(found, path_id(request, "entryId"))
-    return web.Response(status=204)
+routes.removal("/api/page/{id}/guestbook/{entryId}", guestbook.delete_by_owner, "Delete a guestbook entry from my page")

@@ -17,15 +17,17 @@ from pydantic import Field, StrictBool
 
 from mochung.domain.errors import Unauthenticated
 from mochung.domain.guests import rsvps
-from mochung.domain.models import Page, Rsvp, User
-from mochung.domain.pages import owned_page
+from mochung.domain.models import Page, Rsvp
 from mochung.server import keys
 from mochung.server.chat.handoff import NAMESPACES
+from mochung.server.guests.owner import GuestRoutes
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
 from mochung.server.http.listing import SliceQuery
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, path_id, respond
+from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.pages import own_page
+from mochung.server.replies import download, filled
 
-routes = web.RouteTableDef()
+routes = GuestRoutes()
 TAG = "guests"
 TOKEN_HEADER = "X-RSVP-Token"
 NOTICE_EVENT = "rsvp-received"
@@ -42,15 +44,7 @@ class RsvpBody(WireModel):
     message: str | None = Field(default=None, max_length=2000)
 
     def answer(self) -> rsvps.Answer:
-        return rsvps.Answer(
-            side=self.side,
-            name=self.name,
-            attending=self.attending,
-            party_size=self.party_size,
-            meal=self.meal,
-            phone=self.phone,
-            message=self.message,
-        )
+        return rsvps.Answer(**self.model_dump())  # the body's fields are the answer's, name for name
 
 
 class RsvpOut(WireModel):
@@ -137,19 +131,10 @@ async def _notify_couple(request: web.Request, rsvp: Rsvp, *, updated: bool) -> 
     owner = await Page.filter(id=rsvp.page_id).values_list("user_id", flat=True)
     if not owner:
         return
-    notice = RsvpNotice(
-        page_id=str(rsvp.page_id),
-        rsvp_id=str(rsvp.id),
-        side=rsvp.side,
-        name=rsvp.name,
-        attending=rsvp.attending,
-        party_size=rsvp.party_size,
-        meal=rsvp.meal,
-        message=rsvp.message,
-        updated=updated,
-        created_at=rsvp.created_at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        timestamp=int(time.time() * 1000),
-    ).model_dump()
+    created_at = rsvp.created_at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    ids = {"page_id": str(rsvp.page_id), "rsvp_id": str(rsvp.id)}
+    moment = {"created_at": created_at, "timestamp": int(time.time() * 1000)}
+    notice = filled(RsvpNotice, rsvp, updated=updated, **ids, **moment).model_dump()
     sio = request.app[keys.SOCKETIO]
     try:
         for namespace in NAMESPACES:
@@ -200,10 +185,6 @@ async def change(request: web.Request, path_id: uuid.UUID, body: RsvpBody) -> we
     return remember_visitor(request, respond(rsvp_out(rsvp)))
 
 
-async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
-    return await owned_page(str(page_id), caller, admin_allowed=False)
-
-
 @routes.get("/api/page/{id}/rsvps")
 @endpoint(
     summary="The answers to my page, newest first, with a summary of all of them",
@@ -212,7 +193,7 @@ async def _own_page(page_id: uuid.UUID, caller: User) -> Page:
     query=RsvpQuery,
     response=RsvpList,
     errors=(400, 404),
-    load=_own_page,
+    load=own_page,
 )
 async def list_answers(request: web.Request, found: Page, query: RsvpQuery) -> web.Response:
     listed = await rsvps.list_rsvps(found, query.side, query.attending, query.limit, query.cursor)
@@ -228,25 +209,13 @@ async def list_answers(request: web.Request, found: Page, query: RsvpQuery) -> w
     auth="user",
     response="text/csv",
     errors=(404,),
-    load=_own_page,
+    load=own_page,
 )
 async def export(request: web.Request, found: Page) -> web.Response:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rsvps.csv_rows(await rsvps.all_rsvps(found)))
-    return web.Response(
-        body="\ufeff".encode() + buffer.getvalue().encode(),
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="rsvps-{found.slug}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    body = "\ufeff".encode() + buffer.getvalue().encode()
+    return download(body, "text/csv; charset=utf-8", f"rsvps-{found.slug}.csv")
 
 
-@routes.delete("/api/page/{id}/rsvps/{rsvpId}")
-@endpoint(
-    summary="Delete an answer (spam) from my page", tag=TAG, auth="user", status=204, errors=(404,), load=_own_page
-)
-async def delete(request: web.Request, found: Page) -> web.Response:
-    await rsvps.delete_rsvp(found, path_id(request, "rsvpId"))
-    return web.Response(status=204)
+routes.removal("/api/page/{id}/rsvps/{rsvpId}", rsvps.delete_rsvp, "Delete an answer (spam) from my page")

@@ -9,14 +9,16 @@ from aiohttp import web
 from pydantic import Field
 
 from mochung.domain import payments
+from mochung.domain.listing import Slice
 from mochung.domain.models import Payment, PaymentStatus, User
 from mochung.server import keys
-from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import PositiveJsonInt, WireModel, endpoint, respond
-from mochung.server.payments.routes import PaymentOut, payment_out
+from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
+from mochung.server.http.listing import SliceQuery
+from mochung.server.http.wire import PositiveJsonInt, WireModel, respond
+from mochung.server.payments.routes import PaymentOut
+from mochung.server.replies import filled
 
-routes = web.RouteTableDef()
-TAG = "admin"
+routes = AdminRoutes()
 
 
 class AdminPaymentOut(PaymentOut):
@@ -44,39 +46,30 @@ class ReviewBody(WireModel):
 
 
 def admin_payment_out(payment: Payment) -> AdminPaymentOut:
-    return AdminPaymentOut(
-        **payment_out(payment).model_dump(),
-        user_id=payment.user_id,
+    record = payment.provider_record
+    return filled(
+        AdminPaymentOut,
+        payment,
+        status=payment.status.value,
         user_email=payment.user.email if payment.user is not None else None,
-        flagged=payment.flagged,
-        review_decision=payment.review_decision,
-        review_note=payment.review_note,
-        provider_record=payment.provider_record if isinstance(payment.provider_record, dict) else None,
+        provider_record=record if isinstance(record, dict) else None,
     )
 
 
-@routes.get("/api/admin/payments")
-@endpoint(
-    summary="Payments, newest first, by status and flag",
-    tag=TAG,
-    auth="admin",
-    query=PaymentsQuery,
-    response=Paginated[AdminPaymentOut],
-    errors=(400, 401, 403),
-)
-async def list_payments(request: web.Request, query: PaymentsQuery) -> web.Response:
-    found = await payments.list_payments(query.status, query.flagged, query.limit, query.cursor)
-    return respond_slice(found, Paginated[AdminPaymentOut], admin_payment_out)
+@routes.listing("/api/admin/payments", PaymentsQuery, AdminPaymentOut)
+async def list_payments(request: web.Request, query: PaymentsQuery) -> Slice[AdminPaymentOut]:
+    """Payments, newest first, by status and flag"""
+    return mapped(
+        await payments.list_payments(query.status, query.flagged, query.limit, query.cursor), admin_payment_out
+    )
 
 
 @routes.post("/api/admin/payments/{id}/refund")
-@endpoint(
+@admin_endpoint(
     summary="Refund in full or in part through PortOne",
-    tag=TAG,
-    auth="admin",
     body=RefundBody,
     response=AdminPaymentOut,
-    errors=(400, 401, 403, 404, 409, 503),
+    errors=(400, 404, 409, 503),
 )
 async def refund(request: web.Request, caller: User, path_id: uuid.UUID, body: RefundBody) -> web.Response:
     provider = request.app[keys.PAYMENTS].provider_for(request)
@@ -85,13 +78,11 @@ async def refund(request: web.Request, caller: User, path_id: uuid.UUID, body: R
 
 
 @routes.post("/api/admin/payments/{id}/review")
-@endpoint(
+@admin_endpoint(
     summary="Record a review decision (approve or reject) with a note",
-    tag=TAG,
-    auth="admin",
     body=ReviewBody,
     response=AdminPaymentOut,
-    errors=(400, 401, 403, 404),
+    errors=(400, 404),
 )
 async def review(request: web.Request, caller: User, path_id: uuid.UUID, body: ReviewBody) -> web.Response:
     payment = await payments.review_payment(caller, path_id, decision=body.decision, note=body.note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 
@@ -15,10 +16,13 @@ from mochung.domain.models import Payment, User
 from mochung.server import keys
 from mochung.server.http.wire import PositiveJsonInt, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.payments.provider import WEBHOOK_PATH
+from mochung.server.replies import filled
 
 routes = web.RouteTableDef()
 log = logging.getLogger("mochung.payments")
 TAG = "payments"
+# a logged-in user's routes; the 401 without a valid token follows from ``auth`` (docs.py)
+_users_endpoint = functools.partial(endpoint, tag=TAG, auth="user")
 
 
 class PlanOut(WireModel):
@@ -59,21 +63,7 @@ class PaymentOut(WireModel):
 
 
 def payment_out(payment: Payment) -> PaymentOut:
-    return PaymentOut(
-        id=payment.id,
-        merchant_uid=payment.merchant_uid,
-        amount=payment.amount,
-        currency=payment.currency,
-        status=payment.status.value,
-        page_id=payment.page_id,
-        plan_id=payment.plan_id,
-        customer_name=payment.customer_name,
-        failure_reason=payment.failure_reason,
-        refunded_amount=payment.refunded_amount,
-        provider_payment_id=payment.provider_payment_id,
-        paid_at=payment.paid_at,
-        created_at=payment.created_at,
-    )
+    return filled(PaymentOut, payment, status=payment.status.value)
 
 
 @routes.get("/api/payment/plans")
@@ -84,14 +74,12 @@ async def plans(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/payment/create")
-@endpoint(
+@_users_endpoint(
     summary="Start paying for a plan: a ready payment with a fresh merchantUid",
-    tag=TAG,
-    auth="user",
     body=CreateBody,
     response=PaymentOut,
     status=201,
-    errors=(400, 401, 404),
+    errors=(400, 404),
 )
 async def create(request: web.Request, caller: User, body: CreateBody) -> web.Response:
     payments = request.app[keys.PAYMENTS]
@@ -109,13 +97,11 @@ async def create(request: web.Request, caller: User, body: CreateBody) -> web.Re
 
 
 @routes.post("/api/payment/verify")
-@endpoint(
+@_users_endpoint(
     summary="Check the payment with PortOne: paid only if PortOne says paid for the right amount and order",
-    tag=TAG,
-    auth="user",
     body=VerifyBody,
     response=PaymentOut,
-    errors=(400, 401, 404, 422, 503),
+    errors=(400, 404, 422, 503),
 )
 async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Response:
     payment = await rules.own_payment(caller, body.payment_id)
@@ -184,6 +170,6 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/payment/my-payments")
-@endpoint(summary="The caller's payments, newest first", tag=TAG, auth="user", response=list[PaymentOut])
+@_users_endpoint(summary="The caller's payments, newest first", response=list[PaymentOut])
 async def my_payments(request: web.Request, caller: User) -> web.Response:
     return respond([payment_out(p) for p in await rules.list_own_payments(caller)])
