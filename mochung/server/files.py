@@ -19,8 +19,8 @@ from mochung.domain.errors import DependencyDown, Invalid, NotFound, TooLarge, U
 from mochung.domain.models import StoredFile, User
 from mochung.domain.ports import FileStorage, StorageError
 from mochung.server import keys
+from mochung.server.http.replies import filled, with_storage
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
-from mochung.server.replies import filled, with_storage
 
 log = logging.getLogger("mochung.files")
 routes = web.RouteTableDef()

@@ -16,8 +16,8 @@ from mochung.domain import invitations
 from mochung.domain.models import InvitationCode, User
 from mochung.server import keys
 from mochung.server.auth import client_ip, limit
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
-from mochung.server.replies import filled
 
 routes = web.RouteTableDef()
 _endpoint = functools.partial(endpoint, tag="invitations")

@@ -25,8 +25,8 @@ from mochung.domain.guests.wedding import SEOUL, wedding_facts
 from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
+from mochung.server.http.replies import filled, with_storage
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
-from mochung.server.replies import filled, with_storage
 from mochung.server.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
 
 routes = web.RouteTableDef()

@@ -41,8 +41,8 @@ from mochung.domain.models import EvaluationRun, User
 from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import download
 from mochung.server.http.wire import Handler, WireModel, iso_utc, respond
-from mochung.server.replies import download
 
 routes = AdminRoutes()
 RESULTS_WAIT_SECONDS = 120.0  # how long GET …/results runs a never-run dataset before answering 202
@@ -326,9 +326,14 @@ async def run(request: web.Request, caller: User, query: DatasetQuery) -> web.Re
 # -- history ---------------------------------------------------------------------------------
 
 
-@routes.listing("/api/admin/evaluation/history", HistoryQuery, EvaluationRunInfo, errors=(400, 404, 503))
+@routes.listing(
+    "/api/admin/evaluation/history",
+    HistoryQuery,
+    EvaluationRunInfo,
+    errors=(400, 404, 503),
+    summary="Every evaluation run, newest first (reruns of one case included)",
+)
 async def history(request: web.Request, query: HistoryQuery) -> Slice[EvaluationRunInfo]:
-    """Every evaluation run, newest first (reruns of one case included)"""
     registry = request.app[keys.EVALUATIONS]
     if query.dataset:
         registry.require(query.dataset)

@@ -17,8 +17,8 @@ from mochung.domain.models import GuestbookEntry, Page
 from mochung.server.admin.kit import AdminRoutes, acting_as, admin_endpoint, mapped
 from mochung.server.guests.rsvps import RsvpSummary, summary_out
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel, respond
-from mochung.server.replies import filled
 
 routes = AdminRoutes()
 
@@ -43,9 +43,13 @@ def entry_out(entry: GuestbookEntry) -> AdminGuestbookEntry:
     return filled(AdminGuestbookEntry, entry, page_slug=entry.page.slug)
 
 
-@routes.listing("/api/admin/guestbook", GuestbookQuery, AdminGuestbookEntry)
+@routes.listing(
+    "/api/admin/guestbook",
+    GuestbookQuery,
+    AdminGuestbookEntry,
+    summary="Guestbook entries, by page and hidden or not, newest first",
+)
 async def list_entries(request: web.Request, query: GuestbookQuery) -> Slice[AdminGuestbookEntry]:
-    """Guestbook entries, by page and hidden or not, newest first"""
     return mapped(await guestbook.list_for_admin(query.page_id, query.hidden, query.limit, query.cursor), entry_out)
 
 

@@ -6,7 +6,6 @@ a moderated kind (pages, chat messages, guestbook entries)."""
 from __future__ import annotations
 
 import functools
-import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -59,18 +58,14 @@ class AdminRoutes(web.RouteTableDef):
     with the routes several topics declare alike."""
 
     def listing(
-        self, path: str, filters: type[Q], item: type[W], errors: tuple[int, ...] = (400,)
+        self, path: str, filters: type[Q], item: type[W], *, summary: str, errors: tuple[int, ...] = (400,)
     ) -> Callable[[Fetch[Q, W]], Handler]:
         """``GET path``: the ``{items, nextCursor}`` of ``item`` the decorated function fetches
-        for the query ``filters`` validates (400 when it breaks their rules). The function's
-        docstring is the route's summary, so what it lists is said once."""
+        for the query ``filters`` validates (400 when it breaks their rules)."""
+        # a pydantic generic parametrised at run time: mypy cannot check a variable as a type argument
         wire: type[Paginated[W]] = Paginated[item]  # type: ignore[valid-type]
 
         def attach(fetch: Fetch[Q, W]) -> Handler:
-            summary = inspect.getdoc(fetch)
-            if not summary:
-                raise TypeError(f"{fetch.__qualname__}: its docstring is the route's summary")
-
             @self.get(path)
             @admin_endpoint(summary=summary, query=filters, response=wire, errors=errors)
             async def listed(request: web.Request, query: Q) -> web.Response:

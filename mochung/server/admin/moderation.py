@@ -16,8 +16,8 @@ from mochung.domain.models import ChatMessage, Page, User
 from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, acting_as, mapped
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel
-from mochung.server.replies import filled
 
 routes = AdminRoutes()
 
@@ -93,9 +93,10 @@ def message_out(message: ChatMessage) -> AdminChatMessage:
     )
 
 
-@routes.listing("/api/admin/pages", PagesQuery, AdminPage)
+@routes.listing(
+    "/api/admin/pages", PagesQuery, AdminPage, summary="Pages by status (published, draft, hidden, all), newest first"
+)
 async def list_pages(request: web.Request, query: PagesQuery) -> Slice[AdminPage]:
-    """Pages by status (published, draft, hidden, all), newest first"""
     return mapped(await moderation.list_pages(query.status, query.limit, query.cursor), page_out)
 
 
@@ -119,9 +120,10 @@ routes.moderated(
 )
 
 
-@routes.listing("/api/admin/chats", ChatsQuery, AdminChatMessage)
+@routes.listing(
+    "/api/admin/chats", ChatsQuery, AdminChatMessage, summary="Chat messages by room or session, newest first"
+)
 async def list_chats(request: web.Request, query: ChatsQuery) -> Slice[AdminChatMessage]:
-    """Chat messages by room or session, newest first"""
     found = await moderation.list_messages(query.room, query.session_id, query.hidden, query.limit, query.cursor)
     return mapped(found, message_out)
 

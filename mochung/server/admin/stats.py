@@ -19,8 +19,8 @@ from mochung.domain.models import ChatSession
 from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel, respond
-from mochung.server.replies import filled
 
 log = logging.getLogger("mochung.admin")
 routes = AdminRoutes()
@@ -114,9 +114,13 @@ async def stats(request: web.Request) -> web.Response:
     )
 
 
-@routes.listing("/api/admin/sessions", SliceQuery, AdminSession)
+@routes.listing(
+    "/api/admin/sessions",
+    SliceQuery,
+    AdminSession,
+    summary="Chat sessions, most recently active first, with their live sockets",
+)
 async def list_sessions(request: web.Request, query: SliceQuery) -> Slice[AdminSession]:
-    """Chat sessions, most recently active first, with their live sockets"""
     found, counts = await stats_rules.list_sessions(query.limit, query.cursor)
     _, per_session = live_sockets(request.app)
 

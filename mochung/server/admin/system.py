@@ -15,8 +15,8 @@ from mochung.domain import activity
 from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint
 from mochung.server.admin.stats import queue_depth
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel, respond
-from mochung.server.replies import filled
 
 routes = AdminRoutes()
 

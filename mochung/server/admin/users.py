@@ -13,8 +13,8 @@ from mochung.domain.listing import Slice
 from mochung.domain.models import AuditEntry, User
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import UtcDatetime, WireModel, respond
-from mochung.server.replies import filled
 
 routes = AdminRoutes()
 
@@ -77,9 +77,8 @@ def audit_out(entry: AuditEntry) -> AuditEntryOut:
     )
 
 
-@routes.listing("/api/admin/users", UsersQuery, AdminUser)
+@routes.listing("/api/admin/users", UsersQuery, AdminUser, summary="Search accounts (email or name), newest first")
 async def list_users(request: web.Request, query: UsersQuery) -> Slice[AdminUser]:
-    """Search accounts (email or name), newest first"""
     found = await users.list_users(
         query.q, query.limit, query.cursor, is_admin=query.is_admin, is_active=query.is_active
     )
@@ -98,8 +97,7 @@ async def update_user(request: web.Request, caller: User, path_id: uuid.UUID, bo
     return respond(user_out(user))
 
 
-@routes.listing("/api/admin/audit", AuditQuery, AuditEntryOut)
+@routes.listing("/api/admin/audit", AuditQuery, AuditEntryOut, summary="The audit log of admin actions, newest first")
 async def list_audit(request: web.Request, query: AuditQuery) -> Slice[AuditEntryOut]:
-    """The audit log of admin actions, newest first"""
     found = await audit.list_audit(query.action, query.admin_id, query.limit, query.cursor, target=query.target)
     return mapped(found, audit_out)

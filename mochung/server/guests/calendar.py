@@ -8,8 +8,8 @@ from mochung.domain.guests.calendar import calendar_file
 from mochung.domain.guests.wedding import wedding_facts
 from mochung.domain.pages import public_page
 from mochung.server import keys
+from mochung.server.http.replies import download
 from mochung.server.http.wire import endpoint
-from mochung.server.replies import download
 
 routes = web.RouteTableDef()
 

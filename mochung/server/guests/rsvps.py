@@ -23,9 +23,9 @@ from mochung.server.chat.handoff import NAMESPACES
 from mochung.server.guests.owner import GuestRoutes
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import download, filled
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
 from mochung.server.pages import own_page
-from mochung.server.replies import download, filled
 
 routes = GuestRoutes()
 TAG = "guests"

@@ -14,9 +14,9 @@ from mochung.domain.models import Payment, PaymentStatus, User
 from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
 from mochung.server.http.listing import SliceQuery
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import PositiveJsonInt, WireModel, respond
 from mochung.server.payments.routes import PaymentOut
-from mochung.server.replies import filled
 
 routes = AdminRoutes()
 
@@ -56,9 +56,10 @@ def admin_payment_out(payment: Payment) -> AdminPaymentOut:
     )
 
 
-@routes.listing("/api/admin/payments", PaymentsQuery, AdminPaymentOut)
+@routes.listing(
+    "/api/admin/payments", PaymentsQuery, AdminPaymentOut, summary="Payments, newest first, by status and flag"
+)
 async def list_payments(request: web.Request, query: PaymentsQuery) -> Slice[AdminPaymentOut]:
-    """Payments, newest first, by status and flag"""
     return mapped(
         await payments.list_payments(query.status, query.flagged, query.limit, query.cursor), admin_payment_out
     )

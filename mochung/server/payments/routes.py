@@ -14,9 +14,9 @@ from mochung.domain import payments as rules
 from mochung.domain.errors import Invalid, PaymentVerificationFailed
 from mochung.domain.models import Payment, User
 from mochung.server import keys
+from mochung.server.http.replies import filled
 from mochung.server.http.wire import PositiveJsonInt, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.payments.provider import WEBHOOK_PATH
-from mochung.server.replies import filled
 
 routes = web.RouteTableDef()
 log = logging.getLogger("mochung.payments")
