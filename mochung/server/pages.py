@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -18,6 +16,7 @@ from aiohttp import web
 from pydantic import Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
+from mochung.aio import running
 from mochung.domain import pages
 from mochung.domain.components import ComponentData, parse_components, readable
 from mochung.domain.guests import settings as guest_settings
@@ -325,9 +324,6 @@ async def view_counting(app: web.Application) -> AsyncIterator[None]:
         RedisSeenViews(redis, app[keys.SETTINGS].broker_namespace) if redis is not None else MemorySeenViews()
     )
     counter = app[keys.VIEWS] = ViewCounter(seen)
-    task = asyncio.create_task(flush_every(counter), name="view-flusher")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with running(flush_every(counter), "view-flusher"):
+        yield
     await counter.flush()

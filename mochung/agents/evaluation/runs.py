@@ -23,6 +23,7 @@ from typing import Any
 
 from mochung.agents.evaluation.cases import DATASET_NAME, Case, Dataset, dataset_names, load_dataset
 from mochung.agents.evaluation.runner import ProgressCallback, summarise
+from mochung.aio import running
 from mochung.domain import evaluations as records
 from mochung.domain.errors import Invalid, NotFound
 from mochung.domain.models import EvaluationRun
@@ -142,28 +143,24 @@ class Evaluations:
         async def progress(done: int, total: int, result: dict[str, Any]) -> None:
             await records.record_case(run.id, done - 1, total, _plain(result))
 
-        beat = asyncio.get_running_loop().create_task(self._beat(run.id))
-        try:
-            report = await self.runner(cases, progress)
-            report = _plain(report)
-            await records.finish(
-                run.id,
-                records.DONE,
-                summary=report["summary"],
-                category_breakdown=report["category_breakdown"],
-                judge=report.get("judge"),
-            )
-        except asyncio.CancelledError:  # this process is shutting down
-            with contextlib.suppress(Exception):
-                await self._finish_partial(run.id, records.CANCELLED, "cancelled: the server shut down")
-            raise
-        except Exception as error:
-            log.exception("evaluation of %s failed", run.dataset)
-            await self._finish_partial(run.id, records.FAILED, f"{type(error).__name__}: {error}")
-        finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+        async with running(self._beat(run.id), "evaluation-heartbeat"):
+            try:
+                report = await self.runner(cases, progress)
+                report = _plain(report)
+                await records.finish(
+                    run.id,
+                    records.DONE,
+                    summary=report["summary"],
+                    category_breakdown=report["category_breakdown"],
+                    judge=report.get("judge"),
+                )
+            except asyncio.CancelledError:  # this process is shutting down
+                with contextlib.suppress(Exception):
+                    await self._finish_partial(run.id, records.CANCELLED, "cancelled: the server shut down")
+                raise
+            except Exception as error:
+                log.exception("evaluation of %s failed", run.dataset)
+                await self._finish_partial(run.id, records.FAILED, f"{type(error).__name__}: {error}")
 
     async def _finish_partial(self, run_id: uuid.UUID, status: str, error: str) -> None:
         report = summarise(await records.cases_of(run_id))
