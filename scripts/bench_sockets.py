@@ -21,6 +21,10 @@ joined within 20 s on one web process.
 
     .venv/bin/python scripts/bench_sockets.py                       # 10,000 sockets, every server
     .venv/bin/python scripts/bench_sockets.py -n 2000 --servers mochung,bare-plain
+    .venv/bin/python scripts/bench_sockets.py -n 2000 --servers mochung --profile /tmp/serve.prof
+
+``--profile FILE`` runs the mochung servers under cProfile (written to FILE when the server
+stops; its main thread only, start-up included): CPU figures are then inflated.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ async def close_sockets(sockets: list[RawSocket]) -> None:
         await asyncio.gather(*(socket.close() for socket in sockets[start : start + 500]))
 
 
-def start_server(name: str, workdir: Path) -> tuple[str, Process, Stack | None]:
+def start_server(name: str, workdir: Path, profile: str | None = None) -> tuple[str, Process, Stack | None]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     if name.startswith("bare"):
@@ -132,14 +136,18 @@ def start_server(name: str, workdir: Path) -> tuple[str, Process, Stack | None]:
     for variable in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET"):
         env.pop(variable)  # nothing configured: embedded, the defaults
     env["MOCHUNG_LOG_LEVEL"] = "WARNING"
-    process = Process(name, [sys.executable, "-m", "mochung", "serve", "--port", str(port)], env, workdir / name)
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
+    command = [sys.executable, *profiler, "-m", "mochung", "serve", "--port", str(port)]
+    process = Process(name, command, env, workdir / name)
     stack.processes.append(process)
     stack.wait_healthy(url, process)
     return url, process, stack
 
 
-async def measure(name: str, count: int, concurrency: int, users_count: int, workdir: Path) -> Result:
-    url, process, stack = start_server(name, workdir)
+async def measure(
+    name: str, count: int, concurrency: int, users_count: int, workdir: Path, profile: str | None = None
+) -> Result:
+    url, process, stack = start_server(name, workdir, profile)
     try:
         if stack is not None:
             users = await asyncio.gather(*(asyncio.to_thread(register, url) for _ in range(users_count)))
@@ -219,6 +227,7 @@ async def main() -> None:
         "--concurrency", type=int, default=200, help="connects in flight at once (default 200; the storm)"
     )
     parser.add_argument("--users", type=int, default=10, help="users registered over REST; sockets share them")
+    parser.add_argument("--profile", metavar="FILE", help="run the mochung servers under cProfile, stats to FILE")
     args = parser.parse_args()
     names = [name.strip() for name in args.servers.split(",") if name.strip()]
     unknown = set(names) - set(SERVERS)
@@ -231,7 +240,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mochung-bench-sockets-") as folder:
         for name in names:
             print(f"  {name}: {args.sockets} sockets …", file=sys.stderr, flush=True)
-            results.append(await measure(name, args.sockets, args.concurrency, args.users, Path(folder)))
+            results.append(await measure(name, args.sockets, args.concurrency, args.users, Path(folder), args.profile))
             report(results[-1:], args.sockets)
     report(results, args.sockets)
 

@@ -48,7 +48,7 @@ async def seed(url: str, turns: int) -> list[tuple[str, str]]:
         user = await User.create(email=email, email_key=email, password_hash="!")
         made = []
         for index in range(turns):
-            session = await chat.join_session(user, f"room-{index}")
+            session = (await chat.join_session(user, f"room-{index}")).session
             accepted = await chat.accept_user_message(session, TEXT)
             made.append((str(session.id), str(accepted.message.message_id)))
         return made

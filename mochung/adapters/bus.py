@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -36,6 +37,11 @@ SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 def channel_for(session_id: str) -> str:
     return f"chat:{session_id}"
+
+
+# Distributed mode: a web process that changed an account's rights says so here,
+# ``{"type": "account", "user_id": …}``, and every web process forgets its cached copy.
+ACCOUNTS_CHANNEL = "mochung:accounts"
 
 
 class MemoryHub:
@@ -70,15 +76,22 @@ class MemoryHub:
                 loop.call_soon_threadsafe(receiver, channel, data)
 
 
-class MemorySubscriber:
+class _Subscriber:
+    """What both subscribers keep: whom to hand the messages to, and the channels wanted."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self._receiver = receiver
+        self._channels: set[str] = set()
+
+
+class MemorySubscriber(_Subscriber):
     """A web process's view of the :class:`MemoryHub`."""
 
     name = "memory"
 
     def __init__(self, hub: MemoryHub, receiver: Receiver) -> None:
+        super().__init__(receiver)
         self._hub = hub
-        self._receiver = receiver
-        self._channels: set[str] = set()
 
     async def start(self) -> None:
         return None
@@ -111,15 +124,14 @@ class RedisPublisher:
         await self._redis.publish(channel, json.dumps(message, ensure_ascii=False))
 
 
-class RedisSubscriber:
+class RedisSubscriber(_Subscriber):
     """Per-channel Redis subscriptions on one connection, resubscribed after a reconnect."""
 
     name = "redis"
 
     def __init__(self, url: str, receiver: Receiver) -> None:
+        super().__init__(receiver)
         self._url = url
-        self._receiver = receiver
-        self._wanted: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._redis: Redis | None = None
         self._pubsub: Any = None
@@ -144,8 +156,8 @@ class RedisSubscriber:
 
     async def subscribe(self, channel: str) -> None:
         event = self._confirmed.get(channel)
-        if channel not in self._wanted:
-            self._wanted.add(channel)
+        if channel not in self._channels:
+            self._channels.add(channel)
             event = self._confirmed[channel] = asyncio.Event()
             if self._connected.is_set():
                 with contextlib.suppress(RedisError, OSError):  # the reader reconnects and resubscribes
@@ -158,9 +170,9 @@ class RedisSubscriber:
             await asyncio.wait_for(event.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
 
     async def unsubscribe(self, channel: str) -> None:
-        if channel not in self._wanted:
+        if channel not in self._channels:
             return
-        self._wanted.discard(channel)
+        self._channels.discard(channel)
         self._confirmed.pop(channel, None)
         if self._connected.is_set():
             with contextlib.suppress(RedisError, OSError):
@@ -175,8 +187,18 @@ class RedisSubscriber:
             raise ConnectionError("the relay is resubscribing")
         return "ok"
 
+    # Told when a subscription is confirmed (after every (re)connect) and when the
+    # connection is lost: until then, messages published meanwhile may have been missed.
+    _on_subscribed: Callable[[str], None] | None = None
+    _on_lost: Callable[[], None] | None = None
+
+    def watch_connection(self, on_subscribed: Callable[[str], None], on_lost: Callable[[], None]) -> None:
+        self._on_subscribed, self._on_lost = on_subscribed, on_lost
+
     async def _close(self) -> None:
         self._connected.clear()
+        if self._on_lost is not None:
+            self._on_lost()
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
@@ -193,8 +215,8 @@ class RedisSubscriber:
         await self._pubsub.subscribe("mochung:relay:keepalive")
         for event in self._confirmed.values():
             event.clear()
-        if self._wanted:
-            await self._pubsub.subscribe(*self._wanted)
+        if self._channels:
+            await self._pubsub.subscribe(*self._channels)
         self._connected.set()
 
     async def _run(self) -> None:
@@ -203,7 +225,7 @@ class RedisSubscriber:
             try:
                 await self._connect()
                 if failures:
-                    log.info("relay reconnected to Redis; %d channel(s) resubscribed", len(self._wanted))
+                    log.info("relay reconnected to Redis; %d channel(s) resubscribed", len(self._channels))
                 failures = 0
                 await self._listen()
             except asyncio.CancelledError:
@@ -225,8 +247,10 @@ class RedisSubscriber:
                 event = self._confirmed.get(channel)
                 if event is not None:
                     event.set()
+                if self._on_subscribed is not None:
+                    self._on_subscribed(channel)
                 continue
-            if raw.get("type") != "message" or channel not in self._wanted:
+            if raw.get("type") != "message" or channel not in self._channels:
                 continue
             try:
                 message = json.loads(raw["data"])

@@ -287,7 +287,7 @@ async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: D
     from mochung.domain import chat
     from mochung.domain.models import ChatMessage
 
-    session = await chat.join_session(couple, DEMO_ROOM, page.id)
+    session = (await chat.join_session(couple, DEMO_ROOM, page.id)).session
     report.room = DEMO_ROOM
     if await ChatMessage.filter(session_id=session.id).exists():
         report.note("chat session", False)

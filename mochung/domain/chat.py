@@ -86,18 +86,24 @@ async def _own_session(user: User, room: str) -> ChatSession | None:
     return await ChatSession.filter(user_id=user.id, room__in=names).order_by("created_at").first()
 
 
-async def _create_session(user: User, room: str, page: Page | None) -> ChatSession:
+@dataclass(frozen=True)
+class JoinedRoom:
+    session: ChatSession
+    created: bool  # made by this join: it has no messages yet
+
+
+async def _create_session(user: User, room: str, page: Page | None) -> JoinedRoom:
     """A new session of ``user`` named ``room``: stored under the plain name while nobody
     has it, under the user's scoped name otherwise (a concurrent first join of the same
     user finds the row the other one made)."""
     page_id = page.id if page else None
     for name in ([room] if _plain_name_allowed(room) else []) + [scoped_room(user.id, room)]:
         try:
-            return await ChatSession.create(room=name, user_id=user.id, page_id=page_id)
+            return JoinedRoom(await ChatSession.create(room=name, user_id=user.id, page_id=page_id), created=True)
         except IntegrityError:  # taken by another user, or by this user's concurrent join
             session = await _own_session(user, room)
             if session is not None:
-                return session
+                return JoinedRoom(session, created=False)
     raise Invalid(ROOM_RULE, field="room")  # unreachable: the scoped name is this user's alone
 
 
@@ -106,8 +112,8 @@ async def join_session(
     room: str,
     wedding_id: uuid.UUID | None = None,
     before_create: Callable[[], Awaitable[None]] | None = None,
-) -> ChatSession:
-    """The session of ``room``, created for ``user`` on first use.
+) -> JoinedRoom:
+    """The session of ``room``, created for ``user`` on first use (``created``).
 
     Room names are resolved per user: a name another user already has gives this user a
     session of their own (stored under :func:`scoped_room`), so no user can take or block
@@ -130,7 +136,7 @@ async def join_session(
     if page is not None and session.user_id == user.id and session.page_id != page.id:
         session.page_id = page.id
         await session.save(update_fields=["page_id"])
-    return session
+    return JoinedRoom(session, created=False)
 
 
 async def users_session(user: User, session_id: uuid.UUID) -> ChatSession:
@@ -156,6 +162,7 @@ async def session_for_agent(session_uuid: uuid.UUID, owner: User) -> ChatSession
 def now_ms() -> int:
     """Epoch milliseconds: the ``timestamp`` of every chat event, on the wire and the bus."""
     return int(time.time() * 1000)
+
 
 @dataclass(frozen=True)
 class AcceptedMessage:

@@ -1,15 +1,22 @@
 """Accounts: registration, login, who a token belongs to, and what admins do to accounts
-(list, deactivate, grant or revoke admin), audited in the same transaction."""
+(list, deactivate, grant or revoke admin), audited in the same transaction.
+
+:class:`AccountCache` keeps the active accounts one web process's sockets check on every
+event; the web process forgets an account whose rights it changed, and in distributed mode
+tells the other web processes over the bus (``mochung.server.chat``).
+"""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from mochung.aio import Coalesced
 from mochung.domain import audit, security
 from mochung.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from mochung.domain.invitations import consume_invitation
@@ -91,6 +98,102 @@ async def active_user(user_id: uuid.UUID) -> User | None:
 async def accounts(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
     """These accounts as they are now (missing: deleted)."""
     return {user.id: user for user in await User.filter(id__in=list(user_ids))} if user_ids else {}
+
+
+# The per-process cache of active accounts ---------------------------------------------
+
+
+async def _active_users(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    return {user.id: user for user in await User.filter(id__in=user_ids, is_active=True)}
+
+
+TOKENS_KEPT = 10_000  # verified tokens an AccountCache remembers (all forgotten when full)
+
+
+class AccountCache:
+    """Active accounts by id, for the long-lived sockets of one web process: the token is
+    checked at connect and the account on every event without a query while the account
+    is cached.
+
+    An entry is dropped by :meth:`forget` — the process's own changes (the admin route)
+    and, in distributed mode, the other processes' (the bus) — and is read again at most
+    ``ttl`` seconds after it was read (a change made outside these paths: a script, the
+    database by hand). While invalidations could be missed (distributed mode, bus not
+    subscribed: ``trusted`` False) nothing is cached: every look-up is a query. A read that
+    overlaps a ``forget`` is not kept (it may predate the change).
+    """
+
+    def __init__(self, *, ttl: float = 30.0, trusted: bool = True, max_entries: int = 100_000) -> None:
+        self._ttl = ttl
+        self._trusted = trusted
+        self._max_entries = max_entries
+        self._entries: dict[uuid.UUID, tuple[float, User]] = {}
+        self._forgets = 0
+        self._read: Coalesced[uuid.UUID, User] = Coalesced(_active_users)
+        self._tokens: dict[str, security.TokenClaims] = {}
+
+    @property
+    def trusted(self) -> bool:
+        return self._trusted
+
+    def trust(self, trusted: bool) -> None:
+        """Start (True) or stop caching; either way, what is cached is forgotten."""
+        self._trusted = trusted
+        self.forget(None)
+
+    def forget(self, user_id: uuid.UUID | None) -> None:
+        """Drop one account (None: every account)."""
+        self._forgets += 1
+        if user_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(user_id, None)
+
+    def cached(self, user_id: uuid.UUID) -> User | None:
+        entry = self._entries.get(user_id)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] >= self._ttl:
+            del self._entries[user_id]
+            return None
+        return entry[1]
+
+    async def active(self, user_id: uuid.UUID) -> User | None:
+        """The active account, cached; None when it may no longer act."""
+        user = self.cached(user_id)
+        return user if user is not None else await self.fresh(user_id)
+
+    async def fresh(self, user_id: uuid.UUID) -> User | None:
+        """The active account as the database has it now (and cached again)."""
+        forgets, read_at = self._forgets, time.monotonic()
+        user = await self._read(user_id)
+        if user is None:
+            self._entries.pop(user_id, None)
+        elif self._trusted and forgets == self._forgets:
+            if len(self._entries) >= self._max_entries:
+                self._drop_expired(read_at)
+            self._entries[user_id] = (read_at, user)
+        return user
+
+    async def for_token(self, token: str, key: str) -> User:
+        """:func:`user_for_token`, through the cache (a token already verified is not
+        verified again while it has not expired: its signature cannot have changed)."""
+        claims = self._tokens.get(token)
+        if claims is None or claims.expires_at <= time.time():
+            claims = security.read_token(token, key)
+            if len(self._tokens) >= TOKENS_KEPT:
+                self._tokens.clear()
+            self._tokens[token] = claims
+        user = await self.active(claims.user_id)
+        if user is None:
+            raise Unauthenticated("invalid token")
+        return user
+
+    def _drop_expired(self, now: float) -> None:
+        for user_id in [u for u, (read_at, _) in self._entries.items() if now - read_at >= self._ttl]:
+            del self._entries[user_id]
+        while len(self._entries) >= self._max_entries:  # all fresh: drop the oldest
+            del self._entries[next(iter(self._entries))]
 
 
 async def create_admin(email: str, password: str, name: str | None = None) -> tuple[User, bool]:

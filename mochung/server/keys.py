@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,6 +43,8 @@ EVALUATIONS = web.AppKey("evaluations", Evaluations)
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 CHAT = web.AppKey("chat", ChatServices)
 LIVE_SOCKETS = web.AppKey("live_sockets", Relay)  # .live_sockets(session_id), .total(), .per_room() (this process)
+# an account's rights changed: its cached copies are forgotten in every web process
+ACCOUNT_CHANGED = web.AppKey[Callable[[uuid.UUID], Awaitable[None]]]("account_changed")
 QUEUE_DEPTH = web.AppKey[Callable[[], Awaitable[int]]]("queue_depth")  # await app[QUEUE_DEPTH]() → chat turns queued
 AGENT_RUNTIME_FACTORY = web.AppKey[RuntimeFactory]("agent_runtime_factory")  # optional; embedded worker only
 PAYMENTS = web.AppKey("payments", Payments)  # the PortOne gateway or the embedded sandbox

@@ -111,7 +111,7 @@ async def store_turns(count: int, text: str = "안녕하세요") -> Turns:
     user = await User.create(email=email, email_key=email, password_hash="!")
     sessions, messages = [], []
     for index in range(count):
-        session = await chat.join_session(user, f"room-{uuid.uuid4().hex[:8]}-{index}")
+        session = (await chat.join_session(user, f"room-{uuid.uuid4().hex[:8]}-{index}")).session
         accepted = await chat.accept_user_message(session, f"{text} {index}")
         sessions.append(str(session.id))
         messages.append(str(accepted.message.message_id))

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from mochung.domain import audit, users
 from mochung.domain.listing import Slice
 from mochung.domain.models import AuditEntry, User
+from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
 from mochung.server.http.listing import SliceQuery
 from mochung.server.http.replies import filled
@@ -94,6 +95,7 @@ async def list_users(request: web.Request, query: UsersQuery) -> Slice[AdminUser
 )
 async def update_user(request: web.Request, caller: User, path_id: uuid.UUID, body: UserPatch) -> web.Response:
     user = await users.update_user(caller, path_id, body.is_active, body.is_admin)
+    await request.app[keys.ACCOUNT_CHANGED](user.id)  # open sockets see it at once
     return respond(user_out(user))
 
 

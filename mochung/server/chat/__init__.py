@@ -8,6 +8,7 @@ and — in embedded mode — the in-process chat worker.
 | bus          | MemoryHub (thread-safe hop to this loop) | Redis pub/sub `chat:{session_id}`        |
 | turn store   | memory                                   | Redis                                    |
 | socket rooms | this process                             | python-socketio AsyncRedisManager        |
+| accounts     | changes forget the cached copy directly  | … and are announced on ``ACCOUNTS_CHANNEL`` |
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,9 +25,9 @@ import socketio as python_socketio  # aliased: this package has a submodule name
 from aiohttp import web
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
-from mochung.adapters.bus import MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
+from mochung.adapters.bus import ACCOUNTS_CHANNEL, MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
-from mochung.domain.ports import Publisher, TurnStore
+from mochung.domain.ports import Message, Publisher, Receiver, Subscriber, TurnStore
 from mochung.server import keys
 from mochung.server.chat.handoff import ChatServices, LazyWorker
 from mochung.server.chat.payloads import PacketJson
@@ -95,10 +97,16 @@ def attach(app: web.Application) -> None:
     sio = make_socketio(app[keys.SETTINGS])
     for path in SOCKETIO_PATHS:
         sio.attach(app, socketio_path=path)
-    gateway = Gateway(app, sio)
+    # distributed mode: the cached accounts are trusted once the bus carries their changes
+    gateway = Gateway(app, sio, accounts_trusted=not app[keys.SETTINGS].redis_url)
     gateway.register()
     app[keys.SOCKETIO] = sio
-    app.cleanup_ctx.append(chat_context)
+
+    async def chat(app: web.Application) -> AsyncIterator[None]:
+        async for _ in chat_context(app, gateway):
+            yield
+
+    app.cleanup_ctx.append(chat)
 
     async def revocations(_: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(_recheck_watchers(gateway), name="mochung-watchers")
@@ -148,7 +156,31 @@ async def _recheck_watchers(gateway: Gateway) -> None:
             log.warning("could not re-check the watching sockets: %s", type(error).__name__)
 
 
-async def chat_context(app: web.Application) -> AsyncIterator[None]:
+def _redis_subscriber(url: str, receive: Receiver, gateway: Gateway) -> Subscriber:
+    """The relay's subscriber, which also hears of the other web processes' account changes
+    (``ACCOUNTS_CHANNEL``): the gateway caches accounts only while that channel is heard."""
+
+    def route(channel: str, message: Message) -> None:
+        if channel != ACCOUNTS_CHANNEL:
+            receive(channel, message)
+            return
+        try:
+            user_id = uuid.UUID(str(message.get("user_id")))
+        except ValueError:
+            gateway.accounts.forget(None)
+            return
+        gateway.account_changed(user_id)
+
+    def subscribed(channel: str) -> None:
+        if channel == ACCOUNTS_CHANNEL:
+            gateway.accounts.trust(True)
+
+    subscriber = RedisSubscriber(url, route)
+    subscriber.watch_connection(subscribed, lambda: gateway.accounts.trust(False))
+    return subscriber
+
+
+async def chat_context(app: web.Application, gateway: Gateway) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     sio = app[keys.SOCKETIO]
     embedded_worker: LazyWorker | None = None
@@ -162,7 +194,7 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         actors = declare_actors(broker)
         publisher = RedisPublisher(redis)
         turns = RedisTurnStore(redis, settings.chunk_retention_seconds)
-        relay = Relay(sio, lambda receive: RedisSubscriber(settings.redis_url or "", receive))
+        relay = Relay(sio, lambda receive: _redis_subscriber(settings.redis_url or "", receive, gateway))
     else:
         hub = MemoryHub()
         memory_turns = MemoryTurnStore(settings.chunk_retention_seconds)
@@ -182,6 +214,15 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
         relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))
     await relay.start()
+    if settings.redis_url:
+        await relay.subscriber.subscribe(ACCOUNTS_CHANNEL)
+
+    async def account_changed(user_id: uuid.UUID) -> None:
+        gateway.account_changed(user_id)
+        if settings.redis_url:  # and in the other web processes
+            await publisher.publish(ACCOUNTS_CHANNEL, {"type": "account", "user_id": str(user_id)})
+
+    app[keys.ACCOUNT_CHANGED] = account_changed
     services = ChatServices(
         broker=broker, actors=actors, publisher=publisher, turns=turns, relay=relay, embedded_worker=embedded_worker
     )

@@ -27,7 +27,6 @@ log = logging.getLogger("mochung.gateway")
 NAMESPACES = ("/", "/chat")
 
 
-
 class LazyWorker:
     """The embedded chat worker, started on the first turn rather than with the app: a
     process (or a test) that never chats never starts Dramatiq's threads."""

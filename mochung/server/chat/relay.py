@@ -92,6 +92,7 @@ class Relay:
         self._subscriber = subscriber_factory(self.receive)
         self._sessions: dict[str, dict[SocketKey, LocalSocket]] = {}
         self._rooms: dict[str, str] = {}  # session id → room name
+        self._joined: dict[SocketKey, set[str]] = {}  # socket → its session ids
         self._inbox: asyncio.Queue[tuple[str, Message]] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
 
@@ -134,6 +135,7 @@ class Relay:
         local = sockets.get((namespace, sid))
         if local is None or local.live:
             local = sockets[(namespace, sid)] = LocalSocket(namespace, sid, session_id)
+        self._joined.setdefault((namespace, sid), set()).add(session_id)
         # Returns once the subscription is confirmed (also when another socket asked for it
         # first, or while the subscriber resubscribes after a Redis restart).
         await self._subscriber.subscribe(channel_for(session_id))
@@ -148,6 +150,11 @@ class Relay:
         local.live = True
 
     async def leave(self, namespace: str, sid: str, session_id: str) -> None:
+        joined = self._joined.get((namespace, sid))
+        if joined is not None:
+            joined.discard(session_id)
+            if not joined:
+                del self._joined[(namespace, sid)]
         sockets = self._sessions.get(session_id)
         if sockets is None or sockets.pop((namespace, sid), None) is None:
             return
@@ -157,7 +164,7 @@ class Relay:
             await self._subscriber.unsubscribe(channel_for(session_id))
 
     async def leave_all(self, namespace: str, sid: str) -> None:
-        for session_id in [s for s, sockets in self._sessions.items() if (namespace, sid) in sockets]:
+        for session_id in list(self._joined.get((namespace, sid), ())):
             await self.leave(namespace, sid, session_id)
 
     # -- delivery ----------------------------------------------------------------------

@@ -30,14 +30,20 @@ What PROTOCOL.md leaves open, decided here (frontend-facing):
 - A room name is its owner's: a name another user already has gives the joining user a
   session of their own (stored under a name scoped to them), so nobody can take or block
   another's room. Opening new rooms is limited per user (``rate_limited``).
-- The account is read again on every event: a deactivated socket gets ``unauthorized`` and
-  is dropped; a demoted admin stops watching other users' rooms (also within a second
+- The account is checked again on every event: a deactivated socket gets ``unauthorized``
+  and is dropped; a demoted admin stops watching other users' rooms (also within a second
   while their socket is silent). ``unavailable`` also answers while the database is down.
+  The check is against the process's cache of active accounts (``users.AccountCache``),
+  which forgets an account as soon as its rights change — in this process directly, in
+  the others over the bus (``ACCOUNTS_CHANNEL``) — and after ``ttl`` anyway. The events
+  that act (``chat-message``, ``component-message``, ``cancel-message``) and an admin's
+  ``joinRoom`` (which may watch another user's room) read the account from the database.
 - ``cancel-message`` of a running turn whose worker died cancels it at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -103,8 +109,6 @@ def history_item(message: ChatMessage) -> dict[str, Any]:
     }
 
 
-
-
 def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     given = auth.get("token") if isinstance(auth, dict) else None
     if isinstance(given, str) and given.strip():
@@ -118,11 +122,20 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     return None
 
 
+# Events that act on the user's behalf: the account is read from the database, not the
+# cache (so even a change made outside the application stops them at once).
+ACTING_EVENTS = frozenset({"chat-message", "component-message", "cancel-message"})
+
+
 class Gateway:
-    def __init__(self, app: web.Application, sio: socketio.AsyncServer) -> None:
+    def __init__(self, app: web.Application, sio: socketio.AsyncServer, *, accounts_trusted: bool = True) -> None:
         self.app = app
         self.sio = sio
         self.clients: dict[tuple[str, str], Client] = {}
+        # distributed mode: trusted once the bus's accounts channel is subscribed
+        self.accounts = users.AccountCache(trusted=accounts_trusted)
+        self._rechecks: set[asyncio.Task[None]] = set()
+        self._watching: set[tuple[str, str]] = set()  # sockets that joined another user's room
 
     def register(self) -> None:
         # event → (handler, the payload model validated before it runs; None: no payload)
@@ -148,9 +161,11 @@ class Gateway:
             client = self.clients.get((namespace, sid))
             if client is None:
                 return
-            # The token was checked at connect; the account is read again on every event,
+            # The token was checked at connect; the account is checked again on every event,
             # so a deactivation or a demotion since takes effect at once.
-            current = await users.active_user(client.user.id)
+            user_id = client.user.id
+            acting = event in ACTING_EVENTS or (event == "joinRoom" and client.user.is_admin)
+            current = await (self.accounts.fresh(user_id) if acting else self.accounts.active(user_id))
             if current is None:
                 await self._stop_watching(namespace, sid, client, everything=True)
                 await self.refuse(namespace, sid, "unauthorized", "this account is no longer active")
@@ -198,14 +213,25 @@ class Gateway:
                 if client.joined_session(joined.session_id) is None:
                     await self.services.relay.leave(namespace, sid, str(joined.session_id))
 
+    def account_changed(self, user_id: uuid.UUID) -> None:
+        """An account's rights changed (here or in another web process): forget it, and
+        re-check at once its sockets that watch other users' rooms."""
+        self.accounts.forget(user_id)
+        if any(self.clients[key].user.id == user_id for key in self._watching if key in self.clients):
+            task = asyncio.create_task(self.recheck_watchers(), name="mochung-watchers-now")
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
+
     async def recheck_watchers(self) -> None:
         """Re-read the accounts of the sockets watching other users' rooms (admins), so a
         demoted or deactivated admin stops receiving them even if their socket stays silent."""
-        watching = {
-            key: client
-            for key, client in self.clients.items()
-            if any(joined.owner_id != client.user.id for joined in client.joined.values())
-        }
+        watching: dict[tuple[str, str], Client] = {}
+        for key in list(self._watching):
+            client = self.clients.get(key)
+            if client is None or all(joined.owner_id == client.user.id for joined in client.joined.values()):
+                self._watching.discard(key)  # gone, or watches no more
+            else:
+                watching[key] = client
         if not watching:
             return
         current = await users.accounts({client.user.id for client in watching.values()})
@@ -239,7 +265,7 @@ class Gateway:
             connects.labels(namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED)
         try:
-            user = await users.user_for_token(token, self.app[keys.JWT_KEY])
+            user = await self.accounts.for_token(token, self.app[keys.JWT_KEY])
         except errors.Unauthenticated:
             connects.labels(namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED) from None
@@ -250,6 +276,7 @@ class Gateway:
         await self.sio.enter_room(sid, f"user:{user.id}", namespace=namespace)
 
     async def disconnect(self, namespace: str, sid: str, *_: Any) -> None:
+        self._watching.discard((namespace, sid))
         if self.clients.pop((namespace, sid), None) is not None:
             self.app[keys.METRICS].socketio_connections.labels(namespace=namespace).dec()
         await self.services.relay.leave_all(namespace, sid)
@@ -259,18 +286,22 @@ class Gateway:
 
     # -- rooms ---------------------------------------------------------------------------
     async def join_room(self, namespace: str, sid: str, client: Client, data: payloads.JoinRoom) -> None:
-        session = await chat.join_session(
+        opened = await chat.join_session(
             client.user, data.room, data.wedding_id, before_create=functools.partial(self._may_open_session, client)
         )
+        session = opened.session
         room = data.room
         session_id = str(session.id)
         previous = client.joined.get(room)
         if previous is not None and str(previous.session_id) != session_id:
             await self.services.relay.leave(namespace, sid, str(previous.session_id))
         client.joined[room] = JoinedSession(session.id, session.user_id, room)
+        if session.user_id != client.user.id:
+            self._watching.add((namespace, sid))
         await self.sio.enter_room(sid, f"chat:{session_id}", namespace=namespace)
         local = await self.services.relay.join(namespace, sid, session_id, room)
-        history = await chat.room_history(session, chat.HISTORY_LIMIT)
+        # a session made by this join has no messages yet
+        history = [] if opened.created else await chat.room_history(session, chat.HISTORY_LIMIT)
         wedding_id = str(session.page_id) if session.page_id else None
         await self.sio.emit(
             "session-info", {"session_id": session_id, "wedding_id": wedding_id}, to=sid, namespace=namespace

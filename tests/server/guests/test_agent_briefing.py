@@ -37,7 +37,7 @@ async def _turn_data(client: TestClient) -> tuple[dict[str, Any], chat.LoadedTur
         assert response.status == 201
     await GuestbookEntry.filter(name="광고").update(is_hidden=True, hidden_reason="spam")
     user = await User.get(id=account["id"])
-    session = await chat.join_session(user, "guests-room", (await Page.get(id=page["id"])).id)
+    session = (await chat.join_session(user, "guests-room", (await Page.get(id=page["id"])).id)).session
     accepted = await chat.accept_user_message(session, "몇 명 온대요?")
     turn = await chat.load_turn(accepted.message.message_id, 20)
     assert turn is not None
