@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".mochung")
     database_url: str | None = None
     redis_url: str | None = None
+    # connections one web process keeps to Redis at most; a call finding them all busy
+    # waits (up to 10 s) for one rather than failing
+    redis_max_connections: int = Field(default=256, gt=0, le=10_000)
 
     host: str = "127.0.0.1"
     port: int = 3002

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 
 from mochung.adapters.database import close_database, open_database
 from mochung.adapters.ratelimit import make_rate_limiter
+from mochung.adapters.redis_client import redis_client
 from mochung.server import keys
 from mochung.tasks.processes import MemoryProcessRegistry, ProcessReport, RedisProcessRegistry, Reporter, describe
 
@@ -36,7 +36,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 async def redis(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    client = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    client = redis_client(settings.redis_url, settings.redis_max_connections) if settings.redis_url else None
     app[keys.REDIS] = client
     app[keys.RATE_LIMITER] = make_rate_limiter(client)
 

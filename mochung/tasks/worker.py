@@ -43,6 +43,7 @@ from tortoise.context import TortoiseContext
 
 from mochung.adapters.bus import MemoryHub, RedisPublisher
 from mochung.adapters.database import close_database, open_database
+from mochung.adapters.redis_client import redis_client
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
 from mochung.domain.ports import Publisher, TurnStore
 from mochung.metrics import Metrics, create_metrics
@@ -129,7 +130,7 @@ class ChatWorkerResources:
         if settings.redis_url:
             # One pool for every turn of the process; sized so that each turn in flight can
             # have its call in progress without waiting for a connection.
-            self.redis = Redis.from_url(settings.redis_url, max_connections=settings.worker_concurrency + 8)
+            self.redis = redis_client(settings.redis_url, settings.worker_concurrency + 8)
             self.publisher = RedisPublisher(self.redis)
             self.turns = self._shared_turns or RedisTurnStore(self.redis, settings.chunk_retention_seconds)
         else:
