@@ -66,6 +66,8 @@ class Couple:
         self.message_id: str | None = None
         self.first_chunk: float | None = None
         self.answers_seen = 0
+        self.texts_seen = 0
+        self.parts_seen: set[str] = set()
         self.early_chunks: dict[str, float] = {}
         self.done = asyncio.Event()
 
@@ -85,9 +87,15 @@ class Couple:
         elif event == "newMessage" and isinstance(data, dict) and data.get("role") == "assistant":
             mine = self.message_id is not None and str(data.get("message_id")) == self.message_id
             if mine:
+                # an answer is its text and its components, each a newMessage with its own id:
+                # the same id twice, or a second text, is a doubled answer
                 self.answers_seen += 1
-                if self.answers_seen == 2:
+                key = str(data.get("id") or data.get("type"))
+                texts = self.texts_seen + (data.get("type") == "text")
+                if key in self.parts_seen or texts > 1:
                     self.outcome.doubled += 1
+                self.parts_seen.add(key)
+                self.texts_seen = texts
             if mine and not self.done.is_set():
                 self.outcome.answers.append(now - self.sent_at)
                 if self.first_chunk is not None:

@@ -203,9 +203,7 @@ async def run_phases(target: Target, args: argparse.Namespace, phases: list[str]
         print(f"    multi {args.multi}: {outcome.line()}", file=sys.stderr, flush=True)
     if "logins" in phases:
         credentials = (target.credentials * args.logins)[: args.logins]
-        lag = await chat_load.logins_while_streaming(
-            target.url, target.accounts, credentials, 20, limit, target.meter
-        )
+        lag = await chat_load.logins_while_streaming(target.url, target.accounts, credentials, 20, limit, target.meter)
         target.results["logins"] = lag
         print(f"    logins: health max {lag.health_max_ms:.0f} ms", file=sys.stderr, flush=True)
 
@@ -213,8 +211,10 @@ async def run_phases(target: Target, args: argparse.Namespace, phases: list[str]
 def report(targets: list[Target], args: argparse.Namespace, model_url_stats: dict[str, float]) -> None:
     bare = next((t for t in targets if t.name == "bare"), None)
     direct_model = args.ttft + args.tokens * args.gap
-    print(f"\nhosted model stand-in: {args.ttft:.2f} s to first token + {args.tokens} tokens {args.gap * 1000:.0f} ms "
-          f"apart = {direct_model:.2f} s per call; stand-in late by at most {model_url_stats['overrun_max']:.2f} s")
+    print(
+        f"\nhosted model stand-in: {args.ttft:.2f} s to first token + {args.tokens} tokens {args.gap * 1000:.0f} ms "
+        f"apart = {direct_model:.2f} s per call; stand-in late by at most {model_url_stats['overrun_max']:.2f} s"
+    )
     for target in targets:
         seconds, calls, answer = target.results.get("solo-direct", (float("nan"), 0, float("nan")))
         line = f"  {target.name:<12} solo direct turn: {calls} call(s), model {seconds:.2f} s, answer {answer:.2f} s"
@@ -222,11 +222,16 @@ def report(targets: list[Target], args: argparse.Namespace, model_url_stats: dic
             m_seconds, m_calls, m_answer = target.results["solo-multi"]
             line += f"; solo multi-agent turn: {m_calls} calls, model {m_seconds:.2f} s, answer {m_answer:.2f} s"
         print(line)
-    header = (f"{'phase':<22} {'server':<12} {'answered':>9} {'err':>4} {'chunk p50':>9} {'p99':>6} "
-              f"{'answer p50':>10} {'p99':>6} {'×model p50':>10} {'p99':>6} {'×bare p50':>9} {'p99':>6} "
-              f"{'turns/s':>7}  CPU ms/turn")
-    for phase, label in (("burst", f"burst {args.burst}"), ("sustained", f"Poisson {args.rate:g}/s×{args.duration:g}s"),
-                         ("multi", f"multi-agent {args.multi}")):
+    header = (
+        f"{'phase':<22} {'server':<12} {'answered':>9} {'err':>4} {'chunk p50':>9} {'p99':>6} "
+        f"{'answer p50':>10} {'p99':>6} {'×model p50':>10} {'p99':>6} {'×bare p50':>9} {'p99':>6} "
+        f"{'turns/s':>7}  CPU ms/turn"
+    )
+    for phase, label in (
+        ("burst", f"burst {args.burst}"),
+        ("sustained", f"Poisson {args.rate:g}/s×{args.duration:g}s"),
+        ("multi", f"multi-agent {args.multi}"),
+    ):
         rows = [t for t in targets if phase in t.results]
         if not rows:
             continue
@@ -241,12 +246,15 @@ def report(targets: list[Target], args: argparse.Namespace, model_url_stats: dic
             base = bare.results.get(phase) if bare is not None and phase != "multi" else None
             bare50, bare99 = p50_p99(base.answers) if base is not None else (float("nan"), float("nan"))
             rate = len(outcome.answers) / outcome.elapsed if outcome.elapsed else float("nan")
-            cpu = ", ".join(f"{name} {seconds * 1000 / max(1, len(outcome.answers)):.0f}"
-                            for name, seconds in outcome.cpu.items())
-            print(f"{label:<22} {target.name:<12} {len(outcome.answers):>4}/{outcome.sent:<4} {len(outcome.errors):>4} "
-                  f"{chunk50:>8.2f}s {chunk99:>5.2f}s {answer50:>9.2f}s {answer99:>5.2f}s "
-                  f"{ratio(answer50, model_time):>9.2f}× {ratio(answer99, model_time):>5.2f}× "
-                  f"{ratio(answer50, bare50):>8.2f}× {ratio(answer99, bare99):>5.2f}× {rate:>7.1f}  {cpu}")
+            cpu = ", ".join(
+                f"{name} {seconds * 1000 / max(1, len(outcome.answers)):.0f}" for name, seconds in outcome.cpu.items()
+            )
+            print(
+                f"{label:<22} {target.name:<12} {len(outcome.answers):>4}/{outcome.sent:<4} {len(outcome.errors):>4} "
+                f"{chunk50:>8.2f}s {chunk99:>5.2f}s {answer50:>9.2f}s {answer99:>5.2f}s "
+                f"{ratio(answer50, model_time):>9.2f}× {ratio(answer99, model_time):>5.2f}× "
+                f"{ratio(answer50, bare50):>8.2f}× {ratio(answer99, bare99):>5.2f}× {rate:>7.1f}  {cpu}"
+            )
             if outcome.errors:
                 print(f"{'':<22} first error: {outcome.errors[0][:150]}")
     lags = [t for t in targets if "logins" in t.results]
@@ -254,12 +262,16 @@ def report(targets: list[Target], args: argparse.Namespace, model_url_stats: dic
         print(f"\n{args.logins} logins at once while 20 turns stream")
         for target in lags:
             lag: LoginLag = target.results["logins"]
-            print(f"  {target.name:<12} /api/health alone {lag.health_alone_ms:.0f} ms, during logins p50 "
-                  f"{lag.health_p50_ms:.0f} ms max {lag.health_max_ms:.0f} ms (target < 250); logins took "
-                  f"{lag.logins_seconds:.2f} s; longest pause between chunks {lag.longest_chunk_gap_ms:.0f} ms "
-                  f"({lag.chunks_during} chunks); turns {lag.turns.line()}")
-    print("\ntargets: burst answer p50/p99 ≤ 1.25× bare; sustained answer p50 ≤ 1.3× and p99 ≤ 2× the model, "
-          f"first chunk p50 ≤ {args.ttft + 0.3:.1f} s; multi-agent p50 ≤ 1.5× the model's sequential time")
+            print(
+                f"  {target.name:<12} /api/health alone {lag.health_alone_ms:.0f} ms, during logins p50 "
+                f"{lag.health_p50_ms:.0f} ms max {lag.health_max_ms:.0f} ms (target < 250); logins took "
+                f"{lag.logins_seconds:.2f} s; longest pause between chunks {lag.longest_chunk_gap_ms:.0f} ms "
+                f"({lag.chunks_during} chunks); turns {lag.turns.line()}"
+            )
+    print(
+        "\ntargets: burst answer p50/p99 ≤ 1.25× bare; sustained answer p50 ≤ 1.3× and p99 ≤ 2× the model, "
+        f"first chunk p50 ≤ {args.ttft + 0.3:.1f} s; multi-agent p50 ≤ 1.5× the model's sequential time"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
