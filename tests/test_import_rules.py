@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-LAYERS = "layers: cli > server > tasks > agents > adapters > domain > settings, logging"
+LAYERS = "layers: cli > server > tasks > agents > adapters > domain > settings & co"
 TUI = "the TUI is a client over HTTP and Socket.IO only"
 
 # case: (the module that gets the import, the import, the contract it breaks).
@@ -31,6 +31,7 @@ VIOLATIONS: dict[str, tuple[str, str, str]] = {
     "server imports cli": ("mochung/server/_probe.py", "import mochung.cli\n", LAYERS),
     "settings import domain": ("mochung/settings.py", "import mochung.domain.errors  # probe\n", LAYERS),
     "logging imports adapters": ("mochung/logging.py", "import mochung.adapters.bus  # probe\n", LAYERS),
+    "aio imports domain": ("mochung/aio.py", "import mochung.domain.errors  # probe\n", LAYERS),
     "tui imports domain": ("mochung/tui/_probe.py", "import mochung.domain.models\n", TUI),
     "tui imports server": ("mochung/tui/_probe.py", "import mochung.server.app\n", TUI),
 }

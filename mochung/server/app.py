@@ -16,7 +16,7 @@ from mochung.server.http.middlewares import (
     request_context,
     security_headers,
 )
-from mochung.server.public_pages import PublicPageCache
+from mochung.server.pages.public_cache import PublicPageCache
 from mochung.settings import Settings
 
 # Room for a JSON body with a full page (componentData is capped at 256 KiB) plus slack;

@@ -17,9 +17,9 @@ from mochung.domain.ports import FileStorage, RateLimiter
 from mochung.metrics import Metrics
 from mochung.server.chat.handoff import ChatServices
 from mochung.server.chat.relay import Relay
+from mochung.server.pages.public_cache import PublicPageCache
+from mochung.server.pages.views import ViewCounter
 from mochung.server.payments.provider import Payments
-from mochung.server.public_pages import PublicPageCache
-from mochung.server.views import ViewCounter
 from mochung.settings import Settings
 from mochung.tasks.processes import ProcessRegistry
 from mochung.tasks.worker import RuntimeFactory

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mochung.server.public_pages import CachedPage, PublicPageCache
+from mochung.server.pages.public_cache import CachedPage, PublicPageCache
 
 PAYLOAD = {"id": "p1", "title": "민수 ♥ 지은", "componentData": {"components": [{"n": -918273645}]}, "viewCount": 3}
 

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from mochung.domain.models import GuestbookEntry, Page, PageView, Rsvp
 from mochung.server import keys
 from mochung.server.app import create_app
-from mochung.server.views import MemorySeenViews, RedisSeenViews, ViewCounter
+from mochung.server.pages.views import MemorySeenViews, RedisSeenViews, ViewCounter
 from mochung.settings import Settings
 from tests.server.guests.helpers import answer, publish
 from tests.support.users import user_with_headers

@@ -26,7 +26,7 @@ from mochung.domain.ports import FileStorage
 from mochung.server import keys
 from mochung.server.http.replies import filled, with_storage
 from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
-from mochung.server.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
+from mochung.server.pages.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
 
 routes = web.RouteTableDef()
 # the owner's routes (all but the public page): tagged "pages", for a logged-in user
