@@ -27,6 +27,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from mochung.aio import cancel_and_wait
 from mochung.domain.ports import Message, Receiver
 
 log = logging.getLogger("mochung.bus")
@@ -148,10 +149,7 @@ class RedisSubscriber(_Subscriber):
             await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self._close()
 
     async def subscribe(self, channel: str) -> None:
@@ -180,7 +178,7 @@ class RedisSubscriber(_Subscriber):
                     await self._pubsub.unsubscribe(channel)
 
     def status(self) -> str:
-        """"ok" when connected with every subscription confirmed; raises otherwise."""
+        """ "ok" when connected with every subscription confirmed; raises otherwise."""
         if not self._connected.is_set():
             raise ConnectionError("the relay is not connected to Redis")
         if not all(event.is_set() for event in self._confirmed.values()):

@@ -27,6 +27,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 from mochung.adapters.bus import ACCOUNTS_CHANNEL, MemoryHub, MemorySubscriber, RedisPublisher, RedisSubscriber
 from mochung.adapters.turns import MemoryTurnStore, RedisTurnStore
+from mochung.aio import running
 from mochung.domain.ports import Message, Publisher, Receiver, Subscriber, TurnStore
 from mochung.server import keys
 from mochung.server.chat.handoff import ChatServices, LazyWorker
@@ -109,11 +110,8 @@ def attach(app: web.Application) -> None:
     app.cleanup_ctx.append(chat)
 
     async def revocations(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_recheck_watchers(gateway), name="mochung-watchers")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with running(_recheck_watchers(gateway), "mochung-watchers"):
+            yield
 
     app.cleanup_ctx.append(revocations)
     app.on_shutdown.append(let_clients_go)

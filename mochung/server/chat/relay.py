@@ -16,7 +16,6 @@ Also the registry of live sockets per session that the admin screens read
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 import socketio
 
 from mochung.adapters.bus import channel_for
+from mochung.aio import cancel_and_wait
 from mochung.domain.ports import Message, Subscriber
 
 log = logging.getLogger("mochung.relay")
@@ -105,10 +105,7 @@ class Relay:
         self._pump = asyncio.create_task(self._deliver(), name="mochung-relay")
 
     async def stop(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+        await cancel_and_wait(self._pump)
         await self._subscriber.stop()
 
     # -- registry (read by the admin screens; this process's sockets only) ------------
