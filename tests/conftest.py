@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
+from redis.asyncio import Redis
 
 from mochung.adapters.database import close_database, open_database
 from mochung.server.app import create_app
@@ -77,6 +79,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 @pytest.fixture
 def redis_url() -> str:
     return need_service(REDIS_URL, "Redis")
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A private Redis key prefix (``MOCHUNG_BROKER_NAMESPACE``) for one test."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def redis(redis_url: str, namespace: str) -> AsyncIterator[Redis]:
+    """A Redis client for the test; the test's namespace is deleted afterwards."""
+    client = Redis.from_url(redis_url)
+    yield client
+    keys = [key async for key in client.scan_iter(f"{namespace}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
 
 
 @pytest.fixture

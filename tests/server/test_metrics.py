@@ -179,21 +179,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def namespace() -> str:
-    return f"test-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def redis(redis_url: str, namespace: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_worker_process_serves_its_own_metrics_and_reports_itself(

@@ -28,17 +28,11 @@ from tests.support.waiting import eventually
 
 
 @pytest.fixture
-async def web(aiohttp_client: Any, make_settings: Callable[..., Settings], redis_url: str) -> TestClient:
+async def web(
+    aiohttp_client: Any, make_settings: Callable[..., Settings], redis_url: str, namespace: str
+) -> TestClient:
     """A web process in distributed mode (no worker: nothing here runs a turn)."""
-    namespace = f"test-{uuid.uuid4().hex[:10]}"
     return await aiohttp_client(create_app(make_settings(redis_url=redis_url, broker_namespace=namespace)))
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -141,25 +135,6 @@ async def test_a_read_overlapping_a_change_is_not_kept(client: TestClient) -> No
     cache.forget(account)  # a change announced meanwhile: the read may predate it
     assert (await reading) is not None
     assert cache.cached(account) is None
-
-
-async def test_a_deactivation_over_rest_refuses_the_open_socket_of_this_process_at_once(
-    client: TestClient, sockets: Callable[..., ChatClient]
-) -> None:
-    chat_client = sockets()
-    user_id, token = await user_with_token()
-    await chat_client.connect(token)
-    await chat_client.join(new_room(), user_id)
-    await chat_client.emit("ping")
-    await chat_client.wait_for("pong")  # the account is cached now
-    admin = await new_account(admin=True)
-    response = await client.patch(
-        f"/api/admin/users/{user_id}", json={"isActive": False}, headers=bearer(token_for(admin))
-    )
-    assert response.status == 200, await response.text()
-    await chat_client.emit("ping")
-    assert (await chat_client.wait_for("message-error"))[0]["error"] == "unauthorized"
-    await eventually(lambda: not chat_client.sio.connected, "the server to close the socket")
 
 
 async def test_concurrent_joins_keep_rooms_their_owners_and_say_who_made_the_session(client: TestClient) -> None:

@@ -4,8 +4,7 @@ depth shows in /api/health, and a queued turn can be cancelled."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,21 +16,6 @@ from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.server.chat.helpers import ChatClient, new_room
 from tests.support.users import user_with_token
-
-
-@pytest.fixture
-def namespace() -> str:
-    return f"test-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def redis(redis_url: str, namespace: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from mochung.domain.models import ChatSession
 from tests.server.chat.helpers import ChatClient, new_room
 from tests.support.users import bearer, new_account, token_for, user_with_token
+from tests.support.waiting import eventually
 
 
 async def _change(client: TestClient, user_id: str, **changes: bool) -> None:
@@ -20,14 +21,19 @@ async def _change(client: TestClient, user_id: str, **changes: bool) -> None:
     assert response.status == 200, await response.text()
 
 
-async def test_a_demoted_admin_can_no_longer_join_another_users_room(
-    client: TestClient, sockets: Callable[..., ChatClient]
-) -> None:
+async def _owner_in_room(sockets: Callable[..., ChatClient]) -> tuple[ChatClient, str, str, str]:
+    """A couple connected and in a new room of theirs: (socket, user id, room, session id)."""
     owner_id, owner_token = await user_with_token()
     owner = sockets()
     await owner.connect(owner_token)
     room = new_room()
-    owner_session = (await owner.join(room, owner_id))["session_id"]
+    return owner, owner_id, room, (await owner.join(room, owner_id))["session_id"]
+
+
+async def test_a_demoted_admin_can_no_longer_join_another_users_room(
+    client: TestClient, sockets: Callable[..., ChatClient]
+) -> None:
+    owner, owner_id, room, owner_session = await _owner_in_room(sockets)
     await owner.answer(await owner.send(owner_session, room, owner_id, "계좌번호는 비밀"))
 
     b = await new_account(admin=True)
@@ -42,11 +48,7 @@ async def test_a_demoted_admin_can_no_longer_join_another_users_room(
 async def test_a_demoted_and_deactivated_admin_stops_receiving_a_watched_room(
     client: TestClient, sockets: Callable[..., ChatClient]
 ) -> None:
-    owner_id, owner_token = await user_with_token()
-    owner = sockets()
-    await owner.connect(owner_token)
-    room = new_room()
-    session_id = (await owner.join(room, owner_id))["session_id"]
+    owner, owner_id, room, session_id = await _owner_in_room(sockets)
 
     admin = await new_account(admin=True)
     watcher = sockets("namespace")
@@ -72,9 +74,12 @@ async def test_a_deactivated_socket_is_refused_and_dropped_on_its_next_event(
     user_id, token = await user_with_token()
     chat_client = sockets()
     await chat_client.connect(token)
+    await chat_client.emit("ping")
+    await chat_client.wait_for("pong")  # the web process has the account cached now
     await _change(client, user_id, isActive=False)
     await chat_client.emit("ping")
     assert (await chat_client.wait_for("message-error"))[0]["error"] == "unauthorized"
+    await eventually(lambda: not chat_client.sio.connected, "the server to close the socket")
 
 
 async def test_a_room_name_cannot_be_squatted_by_another_user(sockets: Callable[..., ChatClient]) -> None:
