@@ -23,6 +23,7 @@ from mochung.adapters.database import close_database, open_database
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from tests.support import POSTGRES_URL, REDIS_URL, TEST_SECRET, Api, need_service, scratch_postgres_database
+from tests.support.fakes.portone_server import FakePortOne
 
 
 async def _migrate(url: str) -> None:
@@ -79,6 +80,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 @pytest.fixture
 def redis_url() -> str:
     return need_service(REDIS_URL, "Redis")
+
+
+@pytest.fixture
+async def portone() -> AsyncIterator[FakePortOne]:
+    """A fake PortOne API (V1 and V2) on a local port, spoken to over real HTTP."""
+    async with FakePortOne() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -24,12 +24,6 @@ MakeProvider = Callable[..., PaymentProvider]
 
 
 @pytest.fixture
-async def portone() -> AsyncIterator[FakePortOne]:
-    async with FakePortOne() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

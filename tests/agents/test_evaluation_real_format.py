@@ -185,15 +185,6 @@ async def test_offline_the_default_dataset_passes_and_the_judge_is_skipped(runti
         ]
 
 
-@pytest.fixture
-async def openai(aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
-    fake = FakeOpenAI()
-    server = await aiohttp_server(fake.app())
-    monkeypatch.setenv("OPENAI_API_KEY", "test")
-    monkeypatch.setenv("OPENAI_BASE_URL", str(server.make_url("/v1")))
-    return fake
-
-
 @pytest.mark.parametrize("verdict", [True, False])
 async def test_the_llm_judge_runs_against_a_hosted_model(openai: FakeOpenAI, verdict: bool) -> None:
     openai.judge_score = verdict

@@ -21,15 +21,6 @@ from tests.support.fakes.openai_server import FakeOpenAI
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
 
-@pytest.fixture
-async def openai(aiohttp_server: ServerFactory, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
-    fake = FakeOpenAI()
-    server = await aiohttp_server(fake.app())
-    monkeypatch.setenv("OPENAI_API_KEY", "test")
-    monkeypatch.setenv("OPENAI_BASE_URL", str(server.make_url("/v1")))
-    return fake
-
-
 async def test_whole_graph_runs_through_chat_openai(openai: FakeOpenAI, wedding: dict[str, Any]) -> None:
     settings = load_settings(llm="openai:gpt-4o-mini", kakao_rest_api_key=None)
     runtime = build_runtime(settings)

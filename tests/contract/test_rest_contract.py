@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -40,12 +40,6 @@ def upload_form(data: bytes, filename: str, content_type: str) -> FormData:
     form = FormData()
     form.add_field("file", data, filename=filename, content_type=content_type)
     return form
-
-
-@pytest.fixture
-async def portone() -> AsyncIterator[FakePortOne]:
-    async with FakePortOne() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, ThreadedServer
+from tests.server.chat.fake_llm import FakeLlm, unique_base_url
 from tests.support import POSTGRES_URL, REDIS_URL, need_service, scratch_postgres_database
 
 pytestmark = pytest.mark.e2e
@@ -63,3 +64,14 @@ async def _forget_namespace(redis_url: str, namespace: str) -> None:
         pass  # a private redis-server that is already gone
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[tuple[FakeLlm, str]]:
+    """A scripted OpenAI-compatible model answering each call after 0.3 s, in a thread of
+    its own (the stack's processes call it): the fake and the base URL to give them."""
+    fake = FakeLlm(delay_seconds=0.3)
+    server = ThreadedServer(fake.app())
+    server.start()
+    yield fake, unique_base_url(server.url)
+    server.stop()

@@ -35,22 +35,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.e2e.stack import START_SECONDS, Process, Stack, ThreadedServer, free_port, register
-from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm, unique_base_url
+from tests.e2e.stack import START_SECONDS, Process, Stack, free_port, register
+from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm
 from tests.server.chat.helpers import ChatClient, new_room
 from tests.support import TEST_SECRET
 from tests.support.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def slow_llm() -> Iterator[tuple[FakeLlm, str]]:
-    fake = FakeLlm(delay_seconds=0.3)
-    server = ThreadedServer(fake.app())
-    server.start()
-    yield fake, unique_base_url(server.url)
-    server.stop()
 
 
 def _health(url: str) -> tuple[int, dict[str, Any]] | None:
@@ -127,9 +118,9 @@ class Embedded:
 
 
 async def test_kill_9_of_the_embedded_server_mid_turn_leaves_nothing_stuck(
-    tmp_path: Path, slow_llm: tuple[FakeLlm, str]
+    tmp_path: Path, fake_llm: tuple[FakeLlm, str]
 ) -> None:
-    _, llm_url = slow_llm
+    _, llm_url = fake_llm
     embedded = Embedded(tmp_path, llm_url)
     clients: list[ChatClient] = []
     try:
@@ -185,9 +176,9 @@ async def test_kill_9_of_the_embedded_server_mid_turn_leaves_nothing_stuck(
 
 
 async def test_a_killed_web_process_clients_reconnect_to_another_and_resume(
-    make_stack: Callable[..., Stack], slow_llm: tuple[FakeLlm, str]
+    make_stack: Callable[..., Stack], fake_llm: tuple[FakeLlm, str]
 ) -> None:
-    fake, llm_url = slow_llm
+    fake, llm_url = fake_llm
     stack = make_stack(MOCHUNG_LLM=MODEL_NAME, OPENAI_BASE_URL=llm_url, OPENAI_API_KEY="test-key-not-secret")
     first_url, second_url = stack.up(web=2, workers=1)
     first = next(p for p in stack.processes if p.name == "serve-0")
@@ -243,9 +234,9 @@ async def test_sigterm_of_a_web_process_with_many_sockets_stops_within_5_s_after
 
 
 async def test_a_worker_sent_sigterm_finishes_its_turns(
-    make_stack: Callable[..., Stack], slow_llm: tuple[FakeLlm, str]
+    make_stack: Callable[..., Stack], fake_llm: tuple[FakeLlm, str]
 ) -> None:
-    fake, llm_url = slow_llm
+    fake, llm_url = fake_llm
     stack = make_stack(MOCHUNG_LLM=MODEL_NAME, OPENAI_BASE_URL=llm_url, OPENAI_API_KEY="test-key-not-secret")
     (url,) = stack.up(web=1, workers=1)
     worker = next(p for p in stack.processes if p.name == "worker-0")

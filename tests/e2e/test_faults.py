@@ -14,20 +14,11 @@ from collections.abc import Callable, Iterator
 import asyncpg
 import pytest
 
-from tests.e2e.stack import RedisServer, Stack, ThreadedServer, register
-from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm, unique_base_url
+from tests.e2e.stack import RedisServer, Stack, register
+from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm
 from tests.server.chat.helpers import ChatClient, new_room
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[tuple[FakeLlm, str]]:
-    fake = FakeLlm(delay_seconds=0.3)
-    server = ThreadedServer(fake.app())
-    server.start()
-    yield fake, unique_base_url(server.url)
-    server.stop()
 
 
 async def _stored(database_url: str, message_id: str) -> tuple[list[str], str, int]:

@@ -9,7 +9,7 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -49,12 +49,6 @@ def turn_counted_and_finished(samples: Samples) -> bool:
     return bool(value(samples, "mochung_chat_turns_total", status="done")) and (
         value(samples, "mochung_chat_turns_in_flight") == 0
     )
-
-
-@pytest.fixture
-async def portone() -> AsyncIterator[FakePortOne]:
-    async with FakePortOne() as fake:
-        yield fake
 
 
 @pytest.fixture

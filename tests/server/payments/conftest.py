@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,12 +13,6 @@ from mochung.settings import Settings
 from tests.server.payments.shop import WEBHOOK_SECRET, Shop, new_shop
 from tests.support import Api
 from tests.support.fakes.portone_server import FakePortOne
-
-
-@pytest.fixture
-async def portone() -> AsyncIterator[FakePortOne]:
-    async with FakePortOne() as fake:
-        yield fake
 
 
 @pytest.fixture(params=["v2", "v1"])
