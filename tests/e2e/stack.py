@@ -128,8 +128,8 @@ class Stack:
             self.wait_worker(worker)
         return [url for url, _ in started]
 
-    def start_worker(self, name: str = "worker", **env: str) -> Process:
-        return self._start(name, ["worker", "--concurrency", "4"], **env)
+    def start_worker(self, name: str = "worker", *, processes: int = 1, concurrency: int = 4, **env: str) -> Process:
+        return self._start(name, ["worker", "--processes", str(processes), "--concurrency", str(concurrency)], **env)
 
     def wait_worker(self, process: Process) -> Process:
         def ready() -> bool:

@@ -1,6 +1,7 @@
 """Prometheus metrics: a web process counts a REST call, a chat turn, a payment and a failed
-login with the right labels and values; a worker process serves its own; scrapes without
-the token are refused."""
+login with the right labels and values; the tokens a hosted model reports and the requests
+and events a rate limit refuses; a worker process serves its own; scrapes without the token
+are refused."""
 
 from __future__ import annotations
 
@@ -9,21 +10,28 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
+import socketio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
+from mochung.cli.demo import wedding_components
+from mochung.domain.models import Page
+from mochung.logging import JsonFormatter
 from mochung.server.app import create_app
 from mochung.settings import Settings
 from mochung.tasks.worker import build_chat_worker
+from tests.server.chat.fake_llm import unique_base_url
 from tests.server.chat.helpers import ChatClient, new_room
 from tests.server.payments.shop import WEBHOOK_SECRET, new_shop
 from tests.support import Api
+from tests.support.fakes.openai_server import FakeOpenAI
 from tests.support.fakes.portone_server import FakePortOne
 from tests.support.users import user_with_token
 from tests.support.waiting import eventually
@@ -164,7 +172,101 @@ async def test_a_rest_call_a_chat_turn_a_payment_and_a_bad_login_are_counted(
     assert (line.message_id, line.session_id, line.status) == (message_id, session_id, "done")  # type: ignore[attr-defined]
     assert line.model_calls == model_calls and "call_context_agent" in line.tools  # type: ignore[attr-defined]
     assert line.first_chunk_ms is not None and line.total_ms >= line.first_chunk_ms  # type: ignore[attr-defined]
-    json.dumps(vars(line), default=str)  # JSON-ready
+    entry = json.loads(JsonFormatter().format(line))  # the line as MOCHUNG_LOG_FORMAT=json writes it
+    assert entry["event"] == "chat_turn" and entry["message_id"] == message_id and entry["session_id"] == session_id
+    counted = {"status", "first_chunk_ms", "total_ms", "tools", "model_calls", "input_tokens", "output_tokens"}
+    assert counted <= set(entry)
+
+
+HOSTED = "openai:gpt-4o-mini"
+
+
+@pytest.fixture
+async def hosted_model(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible model (tool calls, then the answer) that reports token
+    usage on its whole (non-streamed) answers, as OpenAI does; ``MOCHUNG_LLM`` points at it."""
+    fake = FakeOpenAI()
+    app = web.Application()
+    app.router.add_post("/{prefix}/v1/chat/completions", fake.completions)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base_url = unique_base_url(str(server.make_url("/")))  # langchain-openai caches a client per base URL
+    for name in ("OPENAI_API_BASE", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-secret")
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_reported_tokens_and_rate_limit_refusals_are_counted(
+    aiohttp_client: Any,
+    make_settings: Callable[..., Settings],
+    hosted_model: FakeOpenAI,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="mochung.worker")
+    settings = make_settings(metrics_token=TOKEN, llm=HOSTED, login_max_attempts=1, chat_sessions_per_hour=1)
+    client = await aiohttp_client(create_app(settings))
+    # a login over its limit: refused (429) before the password is even checked
+    credentials = {"email": "nobody@mochung.test", "password": "wrong-password"}
+    assert (await client.post("/api/auth/login", json=credentials)).status == 401
+    assert (await client.post("/api/auth/login", json=credentials)).status == 429
+    # a socket without a token is refused
+    stranger = ChatClient(str(client.make_url("")).rstrip("/"))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await stranger.connect(None)
+    # a turn on the hosted model about the couple's page, then a second new room over the limit
+    user_id, token = await user_with_token()
+    page = await Page.create(
+        user_id=user_id, title="청첩장", slug=f"page-{uuid.uuid4().hex[:8]}", component_data=wedding_components()
+    )
+    chat = ChatClient(str(client.make_url("")).rstrip("/"))
+    try:
+        await chat.connect(token)
+        room = new_room()
+        session_id = (await chat.join(room, user_id, wedding_id=str(page.id)))["session_id"]
+        message_id = await chat.send(session_id, room, user_id, "예식장이 어디예요?")
+        await chat.answer(message_id)
+        await chat.emit("joinRoom", {"room": new_room(), "userId": user_id})
+        await chat.wait_for("message-error", error="rate_limited")
+        samples = await eventually(
+            lambda: scrape(client),
+            "the turn is counted and no longer in flight",
+            until=turn_counted_and_finished,
+        )
+    finally:
+        await chat.close()
+
+    assert value(samples, "mochung_login_failures_total", reason="bad_credentials") == 1
+    assert value(samples, "mochung_login_failures_total", reason="rate_limited") == 1
+    assert value(samples, "mochung_http_requests_total", route="/api/auth/login", method="POST", status="429") == 1
+    assert value(samples, "mochung_rate_limited_total", route="/api/auth/login") == 1
+    assert value(samples, "mochung_socketio_connects_total", namespace="/", outcome="unauthorized") == 1
+    assert value(samples, "mochung_socketio_connects_total", namespace="/", outcome="accepted") == 1
+    assert value(samples, "mochung_socketio_events_total", event="joinRoom", outcome="ok") == 1
+    assert value(samples, "mochung_socketio_events_total", event="joinRoom", outcome="rate_limited") == 1
+    assert value(samples, "mochung_rate_limited_total", route="socketio:joinRoom") == 1
+
+    # every call the model answered is counted; the tokens are those it reported: one in
+    # and one out for each whole answer (the sub-agents'), none for the streamed ones
+    assert value(samples, "mochung_model_calls_total", model=HOSTED, outcome="ok") == hosted_model.calls
+    assert value(samples, "mochung_model_calls_total", model=HOSTED, outcome="error") is None
+    assert value(samples, "mochung_model_call_duration_seconds_count", model=HOSTED) == hosted_model.calls
+    whole = [request for request in hosted_model.requests if not request.get("stream")]
+    assert whole and len(whole) < hosted_model.calls
+    assert value(samples, "mochung_model_tokens_total", model=HOSTED, direction="input") == len(whole)
+    assert value(samples, "mochung_model_tokens_total", model=HOSTED, direction="output") == len(whole)
+    tools = {dict(labels)["tool"] for name, labels in samples if name == "mochung_chat_tool_calls_total"}
+    assert {"call_context_agent", "get_wedding_info", "call_map_agent", "search_place"} <= tools
+
+    # the turn's log line has the same numbers
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "chat_turn"]
+    assert (line.message_id, line.status) == (message_id, "done")  # type: ignore[attr-defined]
+    assert line.model_calls == hosted_model.calls and line.model_errors == 0  # type: ignore[attr-defined]
+    assert (line.input_tokens, line.output_tokens) == (len(whole), len(whole))  # type: ignore[attr-defined]
 
 
 def _free_port() -> int:

@@ -17,7 +17,7 @@ from mochung.domain.models import Page, User
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
 from mochung.tui.screens.dashboard import DashboardScreen
-from mochung.tui.screens.live_chat import LiveChatScreen
+from mochung.tui.screens.live_chat import DEMO_SLUG, LiveChatScreen
 from mochung.tui.screens.system import SystemScreen
 from mochung.tui.tokens import TokenStore
 from mochung.tui.widgets.chat_log import ChatBubble, ChatLog
@@ -85,7 +85,7 @@ async def test_the_dashboard_updates_itself_when_turns_happen(live_server: LiveS
         await eventually(lambda: "2" in shown(runs), "the agent runs tile", pause=pilot.pause)
 
 
-async def _published_page(owner: User, place: str) -> Page:
+async def _published_page(owner: User, place: str, slug: str | None = None) -> Page:
     data = copy.deepcopy(wedding_components())
     for component in data["components"]:
         if component["type"] == "Location":
@@ -96,7 +96,7 @@ async def _published_page(owner: User, place: str) -> Page:
     return await Page.create(
         user_id=owner.id,
         title=f"{place} 결혼식",
-        slug=f"page-{uuid.uuid4().hex[:8]}",
+        slug=slug or f"page-{uuid.uuid4().hex[:8]}",
         component_data=data,
         is_published=True,
     )
@@ -109,8 +109,9 @@ def answers(log: ChatLog) -> list[str]:
 async def test_the_test_room_answers_from_the_page_chosen(live_server: LiveServer, tmp_path: Path) -> None:
     owner_id, _ = await live_server.register("couple@example.com")
     owner = await User.get(id=owner_id)
+    # the demo page (what `mochung demo` seeds) is the older one: the default is by slug, not the newest
+    second = await _published_page(owner, "그랜드하얏트서울", slug=DEMO_SLUG)
     first = await _published_page(owner, "더채플앳청담")
-    second = await _published_page(owner, "그랜드하얏트서울")
     app = make_app(live_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -119,6 +120,7 @@ async def test_the_test_room_answers_from_the_page_chosen(live_server: LiveServe
         assert isinstance(screen, LiveChatScreen)
         select: Select[str] = screen.query_one("#page-select", Select)
         await eventually(lambda: len(screen.pages) == 2, "the published pages", pause=pilot.pause)
+        assert select.value == str(second.id)  # the demo page by default
         select.value = str(first.id)
         await settle(app, pilot)
         await pilot.press("t")
