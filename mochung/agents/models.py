@@ -14,6 +14,8 @@ from mochung.settings import Settings, SettingsError
 
 # Providers whose chat model takes a request ``timeout`` keyword.
 TIMEOUT_PROVIDERS = frozenset({"openai", "anthropic", "azure_openai", "groq", "mistralai", "deepseek", "xai"})
+# langchain-openai's providers: they get an HTTP pool per event loop (mochung.agents.loop_http)
+OPENAI_CLIENT_PROVIDERS = frozenset({"openai", "azure_openai"})
 
 
 def chat_model_from_settings(settings: Settings) -> BaseChatModel:
@@ -27,6 +29,10 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel:
         )
     options: dict[str, Any] = {"timeout": settings.llm_timeout_seconds} if provider in TIMEOUT_PROVIDERS else {}
     try:
+        if provider in OPENAI_CLIENT_PROVIDERS:
+            from mochung.agents.loop_http import loop_local_http_client  # imports the OpenAI SDK
+
+            options["http_async_client"] = loop_local_http_client()
         chat_model: BaseChatModel = init_chat_model(name, **options)  # a model name and no configurable_fields
         return chat_model
     except ImportError as error:

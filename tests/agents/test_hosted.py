@@ -4,12 +4,14 @@ streams tool calls over SSE. The whole graph (main and the three sub-agents) run
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
 from mochung.agents import TurnInput, build_runtime
@@ -78,3 +80,25 @@ def test_unknown_model_setting_is_a_clear_settings_error() -> None:
         chat_model_from_settings(load_settings(llm="gpt-4o"))
     with pytest.raises(SettingsError, match=r"cannot be used|needs the provider"):
         chat_model_from_settings(load_settings(llm="nosuchprovider:model"))
+
+
+async def test_one_model_answers_on_every_event_loop(openai: FakeOpenAI) -> None:
+    """A process calls the model from more than one loop (the web loop's evaluations, the
+    embedded worker's turns, each ``asyncio.run``): every loop gets its own connections, so
+    a loop that has closed leaves nothing behind for the next (langchain-openai's shared
+    client would reuse its connection: ``RuntimeError: Event loop is closed``)."""
+    model = chat_model_from_settings(load_settings(llm="openai:gpt-4o-mini", kakao_rest_api_key=None))
+    other = chat_model_from_settings(load_settings(llm="openai:gpt-4o-mini", kakao_rest_api_key=None))
+    assert isinstance(model, ChatOpenAI) and isinstance(other, ChatOpenAI)
+    assert model.http_async_client is other.http_async_client
+
+    async def ask(chat: BaseChatModel) -> str:
+        return str((await chat.ainvoke("안녕하세요")).content)
+
+    # on a loop of its own in another thread, which then closes; then on this test's loop
+    # (a connection of the closed loop must not be reused), then on yet another loop
+    first = await asyncio.to_thread(asyncio.run, ask(model))
+    here = await ask(other)
+    last = await asyncio.to_thread(asyncio.run, ask(model))
+    assert first and first == here == last
+    assert openai.calls == 3

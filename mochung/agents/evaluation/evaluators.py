@@ -229,7 +229,13 @@ class Judge:
         details = {"model": self.name}
         if isinstance(score, bool) or score is None:
             return Check(JUDGE_KEY, score, comment, kind="judge", details=details)
-        return Check(JUDGE_KEY, float(score) >= 0.5, comment, kind="judge", score=float(score), details=details)
+        try:
+            number = float(score)
+        except (TypeError, ValueError):  # a verdict that is neither yes/no nor a number
+            return Check(
+                JUDGE_KEY, None, f"judge failed: unreadable score {score!r}"[:500], kind="judge", details=details
+            )
+        return Check(JUDGE_KEY, number >= 0.5, comment, kind="judge", score=number, details=details)
 
 
 # -- the checks and the policy -----------------------------------------------------------

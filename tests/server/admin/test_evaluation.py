@@ -20,11 +20,10 @@ from mochung.agents.evaluation.runs import Evaluations
 from mochung.domain.models import AuditEntry, EvaluationRun
 from mochung.server import keys
 from mochung.server.app import create_app
+from tests.support.evaluation_page import DEFAULT, assert_page_result, assert_running
 from tests.support.users import user_with_headers
 
 POLL = 0.05
-DEFAULT = "main_agent_scenarios"
-PAGE_CASE_FIELDS = {"name", "category", "description", "success", "execution_time", "evaluations", "agent_response"}
 
 
 def registry(client: TestClient) -> Evaluations:
@@ -56,30 +55,7 @@ def urls(form: str, dataset: str) -> tuple[str, str]:
     return f"/api/admin/evaluation/results/{dataset}", f"/api/admin/evaluation/run/{dataset}"
 
 
-def assert_page_result(result: dict[str, Any], dataset: str) -> None:
-    """Every field the page reads, with its type and meaning."""
-    summary = result["summary"]
-    assert set(summary) >= {"total_tests", "passed_tests", "failed_tests", "pass_rate", "avg_execution_time"}
-    assert summary["total_tests"] == len(result["test_results"]) > 0
-    assert summary["passed_tests"] + summary["failed_tests"] == summary["total_tests"]
-    assert 0.0 <= summary["pass_rate"] <= 1.0
-    assert summary["pass_rate"] == pytest.approx(summary["passed_tests"] / summary["total_tests"], abs=1e-4)
-    assert isinstance(summary["avg_execution_time"], float | int) and summary["avg_execution_time"] >= 0
-    breakdown = result["category_breakdown"]
-    assert sum(entry["count"] for entry in breakdown.values()) == summary["total_tests"]
-    for entry in breakdown.values():
-        assert {"count", "passed", "pass_rate"} <= set(entry) and 0.0 <= entry["pass_rate"] <= 1.0
-    for case in result["test_results"]:
-        assert PAGE_CASE_FIELDS <= set(case)
-        assert isinstance(case["success"], bool) and isinstance(case["agent_response"], str)
-        assert case["category"] in breakdown and case["execution_time"] >= 0
-        for evaluation in case["evaluations"]:
-            assert {"key", "score", "comment"} <= set(evaluation)
-            assert evaluation["score"] is None or isinstance(evaluation["score"], bool | float | int)
-    assert result["dataset"] == dataset and result["status"] == "done"
-
-
-async def poll(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any], int]:
+async def poll(client: TestClient, url: str, headers: dict[str, str], dataset: str) -> tuple[int, dict[str, Any], int]:
     """Poll like the page until the answer is not 202: (status, body, how many 202s)."""
     running = 0
     while True:
@@ -87,7 +63,7 @@ async def poll(client: TestClient, url: str, headers: dict[str, str]) -> tuple[i
         body = await response.json()
         if response.status != 202:
             return response.status, body, running
-        assert body["status"] == "running" and body["message"] and body["dataset"]
+        assert_running(body, dataset)
         running += 1
         await asyncio.sleep(POLL)
 
@@ -119,8 +95,7 @@ async def test_the_pages_sequence(client: TestClient, form: str) -> None:
     response = await client.post(run_url, headers=headers)
     assert response.status == 202
     started = await response.json()
-    assert {"status", "dataset", "message"} <= set(started)
-    assert started["status"] == "running" and started["dataset"] == DEFAULT
+    assert_running(started, DEFAULT)
     again = await client.post(run_url, headers=headers)
     assert again.status == 202 and (await again.json())["run_id"] == started["run_id"]
 
@@ -128,9 +103,9 @@ async def test_the_pages_sequence(client: TestClient, form: str) -> None:
     response = await client.get(results_url, headers=headers)
     assert response.status == 202
     body = await response.json()
-    assert body == {**body, "status": "running", "dataset": DEFAULT} and body["message"]
+    assert_running(body, DEFAULT)
     opened.set()
-    status, final, _ = await poll(client, results_url, headers)
+    status, final, _ = await poll(client, results_url, headers, DEFAULT)
     assert status == 200
     assert_page_result(final, DEFAULT)
     assert final["run_id"] == started["run_id"] != first["run_id"]
