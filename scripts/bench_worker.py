@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from mochung.adapters.bus import MemoryHub, channel_for  # noqa: E402
 from mochung.adapters.database import close_database, open_database  # noqa: E402
 from mochung.adapters.turns import MemoryTurnStore  # noqa: E402
-from mochung.domain import chat  # noqa: E402
+from mochung.domain import chat, rooms  # noqa: E402
 from mochung.domain.models import AgentRun, RunStatus, User  # noqa: E402
 from mochung.settings import Settings  # noqa: E402
 from mochung.tasks.worker import build_chat_worker  # noqa: E402
@@ -48,7 +48,7 @@ async def seed(url: str, turns: int) -> list[tuple[str, str]]:
         user = await User.create(email=email, email_key=email, password_hash="!")
         made = []
         for index in range(turns):
-            session = (await chat.join_session(user, f"room-{index}")).session
+            session = (await rooms.join_session(user, f"room-{index}")).session
             accepted = await chat.accept_user_message(session, TEXT)
             made.append((str(session.id), str(accepted.message.message_id)))
         return made

@@ -284,10 +284,10 @@ async def _chat(settings: Settings, http: Any, couple: Any, page: Any, report: D
     """Real turns: the user's messages stored as the provider stores them, answered by the
     agents' offline runtime, stored with their runs as the chat actor stores them."""
     from mochung.agents import TurnInput, build_runtime
-    from mochung.domain import chat
+    from mochung.domain import chat, rooms
     from mochung.domain.models import ChatMessage
 
-    session = (await chat.join_session(couple, DEMO_ROOM, page.id)).session
+    session = (await rooms.join_session(couple, DEMO_ROOM, page.id)).session
     report.room = DEMO_ROOM
     if await ChatMessage.filter(session_id=session.id).exists():
         report.note("chat session", False)

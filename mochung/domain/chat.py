@@ -14,33 +14,25 @@ loop, with its own database context bound) and the admin screens (``room_history
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.queryset import UpdateQuery
 from tortoise.transactions import in_transaction
 
 from mochung.domain import audit
-from mochung.domain.errors import Forbidden, Invalid, NotFound
+from mochung.domain.errors import Invalid, NotFound
 from mochung.domain.guests.briefing import guest_briefing
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, Page, RunStatus, User
 
-ROOM_MAX_LENGTH = 200
-AGENT_ROOM_PREFIX = "agent:"
-_SCOPED_ROOM = re.compile(r"^[0-9a-f]{32}:")
 HISTORY_LIMIT = 50
 FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
-# the rules' messages, also what the gateway answers to a payload of the wrong type
+# the rule's message, also what the gateway answers to a payload of the wrong type
 TEXT_REQUIRED = "text must be a non-empty string"
-ROOM_RULE = f"room must be a non-empty string of at most {ROOM_MAX_LENGTH} characters"
 M = TypeVar("M", bound=Model)
 
 
@@ -54,109 +46,6 @@ def check_text(text: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise Invalid(f"text must be at most {max_chars} characters", field="text")
     return text
-
-
-async def _users_page(user: User, wedding_id: uuid.UUID) -> Page:
-    """One of the user's pages; for an admin, any page (their test room tries the agents
-    on any invitation)."""
-    owned: dict[str, Any] = {} if user.is_admin else {"user_id": user.id}  # Any: get_or_none's using_db
-    page = await Page.get_or_none(id=wedding_id, **owned)
-    if page is None:
-        raise NotFound("no such wedding page")
-    return page
-
-
-def scoped_room(user_id: uuid.UUID, room: str) -> str:
-    """How ``room`` is stored for ``user_id`` when the plain name is not theirs to take:
-    the owner's id in front, so no other user can ever produce it."""
-    name = f"{user_id.hex}:{room}"
-    if len(name) > ROOM_MAX_LENGTH:
-        name = f"{user_id.hex}:#{hashlib.sha256(room.encode()).hexdigest()}"
-    return name
-
-
-def _plain_name_allowed(room: str) -> bool:
-    """Names shaped like another user's scoped room or like the agent endpoint's rooms are
-    never stored as given (so nobody can take them before their owner)."""
-    return _SCOPED_ROOM.match(room) is None and not room.startswith(AGENT_ROOM_PREFIX)
-
-
-async def _own_session(user: User, room: str) -> ChatSession | None:
-    names = [room, scoped_room(user.id, room)]
-    return await ChatSession.filter(user_id=user.id, room__in=names).order_by("created_at").first()
-
-
-@dataclass(frozen=True)
-class JoinedRoom:
-    session: ChatSession
-    created: bool  # made by this join: it has no messages yet
-
-
-async def _create_session(user: User, room: str, page: Page | None) -> JoinedRoom:
-    """A new session of ``user`` named ``room``: stored under the plain name while nobody
-    has it, under the user's scoped name otherwise (a concurrent first join of the same
-    user finds the row the other one made)."""
-    page_id = page.id if page else None
-    for name in ([room] if _plain_name_allowed(room) else []) + [scoped_room(user.id, room)]:
-        try:
-            return JoinedRoom(await ChatSession.create(room=name, user_id=user.id, page_id=page_id), created=True)
-        except IntegrityError:  # taken by another user, or by this user's concurrent join
-            session = await _own_session(user, room)
-            if session is not None:
-                return JoinedRoom(session, created=False)
-    raise Invalid(ROOM_RULE, field="room")  # unreachable: the scoped name is this user's alone
-
-
-async def join_session(
-    user: User,
-    room: str,
-    wedding_id: uuid.UUID | None = None,
-    before_create: Callable[[], Awaitable[None]] | None = None,
-) -> JoinedRoom:
-    """The session of ``room``, created for ``user`` on first use (``created``).
-
-    Room names are resolved per user: a name another user already has gives this user a
-    session of their own (stored under :func:`scoped_room`), so no user can take or block
-    another's room. Admins may join another user's room by its stored name, to watch.
-    ``wedding_id`` must name one of the user's pages; it becomes the session's page.
-    ``before_create`` runs before a session is created (the gateway's rate limit).
-    """
-    if not room.strip() or len(room) > ROOM_MAX_LENGTH:
-        raise Invalid(ROOM_RULE, field="room")
-    page = await _users_page(user, wedding_id) if wedding_id is not None else None
-    session = await _own_session(user, room)
-    if session is None and user.is_admin:
-        session = await ChatSession.get_or_none(room=room)  # watching someone's room
-    if session is None:
-        if before_create is not None:
-            await before_create()
-        return await _create_session(user, room, page)
-    if session.user_id != user.id and not user.is_admin:
-        raise Forbidden("this room belongs to another user")
-    if page is not None and session.user_id == user.id and session.page_id != page.id:
-        session.page_id = page.id
-        await session.save(update_fields=["page_id"])
-    return JoinedRoom(session, created=False)
-
-
-async def users_session(user: User, session_id: uuid.UUID) -> ChatSession:
-    """The user's own session (another user's session is "not found")."""
-    session = await ChatSession.get_or_none(id=session_id)
-    if session is None or session.user_id != user.id:
-        raise NotFound("no such chat session")
-    return session
-
-
-async def session_for_agent(session_uuid: uuid.UUID, owner: User) -> ChatSession:
-    """The session named by the agent endpoint, created for ``owner`` if it does not exist."""
-    session = await ChatSession.get_or_none(id=session_uuid)
-    if session is None:
-        try:
-            room = f"{AGENT_ROOM_PREFIX}{session_uuid}"
-            session = await ChatSession.create(id=session_uuid, room=room, user_id=owner.id)
-        except IntegrityError:
-            session = await ChatSession.get(id=session_uuid)
-    return session
 
 
 def now_ms() -> int:

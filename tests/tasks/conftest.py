@@ -16,7 +16,7 @@ import pytest
 from mochung.adapters.bus import MemoryHub, RedisSubscriber, channel_for
 from mochung.adapters.database import close_database, open_database
 from mochung.adapters.turns import MemoryTurnStore
-from mochung.domain import chat
+from mochung.domain import chat, rooms
 from mochung.domain.models import User
 from mochung.domain.ports import TurnStore
 from mochung.settings import Settings
@@ -111,7 +111,7 @@ async def store_turns(count: int, text: str = "안녕하세요") -> Turns:
     user = await User.create(email=email, email_key=email, password_hash="!")
     sessions, messages = [], []
     for index in range(count):
-        session = (await chat.join_session(user, f"room-{uuid.uuid4().hex[:8]}-{index}")).session
+        session = (await rooms.join_session(user, f"room-{uuid.uuid4().hex[:8]}-{index}")).session
         accepted = await chat.accept_user_message(session, f"{text} {index}")
         sessions.append(str(session.id))
         messages.append(str(accepted.message.message_id))

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 from textual.widgets import DataTable, Input, Static
 
-from mochung.domain import chat
+from mochung.domain import chat, rooms
 from mochung.domain.models import ChatMessage, Page, User
 from mochung.tui.app import AdminApp
 from mochung.tui.client import HttpAdminApi
@@ -38,7 +38,7 @@ async def room_history_of(server: LiveServer, room: str, user_id: str, token: st
 
 async def test_hiding_a_chat_message_removes_it_from_room_history(live_server: LiveServer, tmp_path: Path) -> None:
     user_id, token = await live_server.register("bride@example.com")
-    session = (await chat.join_session(await User.get(id=user_id), "room-bride")).session
+    session = (await rooms.join_session(await User.get(id=user_id), "room-bride")).session
     await chat.accept_user_message(session, "무료 대출 http://spam.example")
     await chat.accept_user_message(session, "예식장 위치 추가해줘")
     before = await room_history_of(live_server, "room-bride", user_id, token)

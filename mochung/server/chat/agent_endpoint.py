@@ -10,7 +10,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from mochung.domain import chat
+from mochung.domain import chat, rooms
 from mochung.domain.models import ChatSession, Page, User
 from mochung.server import keys
 from mochung.server.chat.handoff import hand_off
@@ -59,7 +59,7 @@ async def _link_page(session_id: uuid.UUID, wedding_context: dict[str, Any] | No
 async def agent_chat(request: web.Request, caller: User, body: AgentChatBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
     text = chat.check_text(body.message, settings.chat_max_chars)
-    session = await chat.session_for_agent(body.session_id, caller)
+    session = await rooms.session_for_agent(body.session_id, caller)
     await _link_page(session.id, body.wedding_context)
     message_id = await hand_off(request.app[keys.CHAT], request.app[keys.SOCKETIO], session.id, text, posted_by=caller)
     return respond(AgentChatAccepted(message_id=str(message_id)), status=202)

@@ -21,7 +21,7 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
-from mochung.domain import chat, jsonlimits
+from mochung.domain import chat, jsonlimits, rooms
 from mochung.domain.errors import Invalid
 
 P = TypeVar("P", bound="Payload")
@@ -105,8 +105,8 @@ def _text(value: object) -> str:
 
 
 def _room(value: object) -> str:
-    if not isinstance(value, str):  # blank or too long: chat.join_session
-        raise _refuse("invalid", chat.ROOM_RULE)
+    if not isinstance(value, str):  # blank or too long: rooms.join_session
+        raise _refuse("invalid", rooms.ROOM_RULE)
     return value
 
 

@@ -56,7 +56,7 @@ import socketio
 from aiohttp import web
 
 from mochung.adapters.outages import OUTAGE_MESSAGE, is_outage
-from mochung.domain import chat, errors, users
+from mochung.domain import chat, errors, rooms, users
 from mochung.domain.models import ChatMessage, ChatSession, RunStatus, User
 from mochung.server import keys
 from mochung.server.chat import payloads
@@ -134,6 +134,7 @@ class Gateway:
         self.clients: dict[tuple[str, str], Client] = {}
         # distributed mode: trusted once the bus's accounts channel is subscribed
         self.accounts = users.AccountCache(trusted=accounts_trusted)
+        self.rooms = rooms.RoomJoins()  # a reconnect storm's joins go to the database together
         self._rechecks: set[asyncio.Task[None]] = set()
         self._watching: set[tuple[str, str]] = set()  # sockets that joined another user's room
 
@@ -286,7 +287,7 @@ class Gateway:
 
     # -- rooms ---------------------------------------------------------------------------
     async def join_room(self, namespace: str, sid: str, client: Client, data: payloads.JoinRoom) -> None:
-        opened = await chat.join_session(
+        opened = await self.rooms.join(
             client.user, data.room, data.wedding_id, before_create=functools.partial(self._may_open_session, client)
         )
         session = opened.session
@@ -375,7 +376,7 @@ class Gateway:
         else:
             joined = client.joined_session(session_id)
             if joined is None:
-                session = await chat.users_session(client.user, session_id)
+                session = await rooms.users_session(client.user, session_id)
                 joined = JoinedSession(session.id, session.user_id, session.room)
         if joined.owner_id != client.user.id:  # an admin watching may not talk in the room
             raise errors.NotFound("no such chat session")
@@ -395,7 +396,7 @@ class Gateway:
         text = chat.check_text(text, settings.chat_max_chars)
         joined = await self._session_for(client, session_id, room)
         if wedding_id is not None:
-            await chat.join_session(client.user, joined.room, wedding_id)
+            await self.rooms.join(client.user, joined.room, wedding_id)
         wait = await self.app[keys.RATE_LIMITER].hit(
             f"chat:user:{client.user.id}", settings.chat_messages_per_minute, 60
         )

@@ -1,5 +1,5 @@
 """The per-process cache of active accounts behind the sockets' per-event check
-(``users.AccountCache``) and what a join tells the gateway (``chat.join_session``).
+(``users.AccountCache``) and what a join tells the gateway (``rooms.join_session``).
 
 A change of an account's rights is announced: the web process that made it forgets its
 cached copy at once, and in distributed mode tells the other web processes over Redis
@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from mochung.adapters.bus import ACCOUNTS_CHANNEL
-from mochung.domain import chat, users
+from mochung.domain import rooms, users
 from mochung.domain.models import ChatSession, User
 from mochung.server.app import create_app
 from mochung.settings import Settings
@@ -137,23 +137,33 @@ async def test_a_read_overlapping_a_change_is_not_kept(client: TestClient) -> No
     assert cache.cached(account) is None
 
 
-async def test_concurrent_joins_keep_rooms_their_owners_and_say_who_made_the_session(client: TestClient) -> None:
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "batched"])
+async def test_concurrent_joins_keep_rooms_their_owners_and_say_who_made_the_session(
+    client: TestClient, together: bool
+) -> None:
+    """Alone: each join its own queries; batched: the gateway's RoomJoins, where joins made
+    at once share one SELECT and one INSERT (a name somebody has must still not be lost)."""
+    join = rooms.RoomJoins().join if together else rooms.join_session
     one = await User.get(id=(await user_with_token())[0])
     two = await User.get(id=(await user_with_token())[0])
     shared = new_room()
-    rooms = [new_room() for _ in range(30)]
-    joins = [chat.join_session(one, room) for room in rooms]
-    joins += [chat.join_session(one, shared), chat.join_session(two, shared), chat.join_session(one, rooms[0])]
+    names = [new_room() for _ in range(30)]
+    joins = [join(one, room) for room in names]
+    joins += [join(one, shared), join(two, shared), join(one, names[0])]
     opened = await asyncio.gather(*joins)
     assert all(o.created for o in opened[1:30]) and len({o.session.id for o in opened[:30]}) == 30
-    # rooms[0] twice at once: one session, made by exactly one of the two joins
-    assert opened[-1].session.id == opened[0].session.id and opened[-1].created != opened[0].created
+    # names[0] twice at once: one session; alone, made by exactly one of the two joins;
+    # batched, both joins went in the one INSERT that made it, and both know it is empty
+    assert opened[-1].session.id == opened[0].session.id
+    made = [opened[0].created, opened[-1].created]
+    assert all(made) if together else made.count(True) == 1
     mine, theirs = opened[30].session, opened[31].session
     assert mine.id != theirs.id and {mine.user_id, theirs.user_id} == {one.id, two.id}
     assert {mine.room, theirs.room} in (
-        {shared, chat.scoped_room(two.id, shared)},
-        {shared, chat.scoped_room(one.id, shared)},
+        {shared, rooms.scoped_room(two.id, shared)},
+        {shared, rooms.scoped_room(one.id, shared)},
     )
-    again = await chat.join_session(one, rooms[1])
+    again = await join(one, names[1])
     assert again.session.id == opened[1].session.id and not again.created
     assert await ChatSession.filter(user_id=one.id).count() == 31
+    assert all(o.session.created_at is not None for o in opened)

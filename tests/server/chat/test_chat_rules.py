@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiohttp.test_utils import TestClient
 
-from mochung.domain import chat
+from mochung.domain import chat, rooms
 from mochung.domain.models import AgentRun, ChatMessage, ChatSession, RunStatus, User
 from tests.server.chat.helpers import ChatClient, new_room
 from tests.support.users import user_with_token
@@ -16,7 +16,7 @@ from tests.support.users import user_with_token
 async def _session() -> tuple[User, ChatSession]:
     user_id, _ = await user_with_token()
     user = await User.get(id=user_id)
-    return user, (await chat.join_session(user, new_room())).session
+    return user, (await rooms.join_session(user, new_room())).session
 
 
 async def test_hidden_messages_leave_history_and_agent_context(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from mochung.agents import TurnInput, build_runtime
 from mochung.agents.wedding import WeddingContext
-from mochung.domain import chat
+from mochung.domain import chat, rooms
 from mochung.domain.models import GuestbookEntry, Page, User
 from mochung.server import keys
 from mochung.settings import Settings
@@ -37,7 +37,7 @@ async def _turn_data(client: TestClient) -> tuple[dict[str, Any], chat.LoadedTur
         assert response.status == 201
     await GuestbookEntry.filter(name="광고").update(is_hidden=True, hidden_reason="spam")
     user = await User.get(id=account["id"])
-    session = (await chat.join_session(user, "guests-room", (await Page.get(id=page["id"])).id)).session
+    session = (await rooms.join_session(user, "guests-room", (await Page.get(id=page["id"])).id)).session
     accepted = await chat.accept_user_message(session, "몇 명 온대요?")
     turn = await chat.load_turn(accepted.message.message_id, 20)
     assert turn is not None
