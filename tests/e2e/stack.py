@@ -153,15 +153,27 @@ class Stack:
 
         return wait_until(healthy, f"{url} to be healthy", within=START_SECONDS)
 
-    def migrate(self) -> None:
+    def _command(self, args: list[str], stdin: str | None = None) -> None:
+        """A one-off ``mochung`` command against this stack's settings (fails the test if it fails)."""
         subprocess.run(
-            [sys.executable, "-m", "mochung", "db", "migrate"],
+            [sys.executable, "-m", "mochung", *args],
+            input=stdin.encode() if stdin is not None else None,
             env=self.env(),
             cwd=self.workdir,
             check=True,
             capture_output=True,
             timeout=START_SECONDS,
         )
+
+    def migrate(self) -> None:
+        self._command(["db", "migrate"])
+
+    def admin_token(self, web: str, email: str | None = None) -> str:
+        """An admin made with ``mochung admin create``, signed in over REST at ``web``."""
+        email = email or f"admin-{uuid.uuid4().hex[:8]}@example.com"
+        self._command(["admin", "create", email, "--password-stdin"], stdin=PASSWORD)
+        token: str = _post(f"{web}/api/auth/login", {"email": email, "password": PASSWORD})["access_token"]
+        return token
 
     def stop(self) -> None:
         for process in self.processes:  # all at once, then wait for each

@@ -9,8 +9,6 @@ long enough to be seen running, and the LLM judge runs."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,12 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.stack import START_SECONDS, Stack, ThreadedServer, _post
+from tests.e2e.stack import Stack, ThreadedServer
 from tests.support.evaluation_page import DEFAULT, assert_page_result, assert_running
 from tests.support.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
-ADMIN, PASSWORD = "eval-admin@example.com", "a-long-admin-password"
 POLL = 0.2  # the page polls every 3 s
 DATASET, OTHER = "paraphrases", "en_basics"  # the smallest shipped dataset, and another
 
@@ -64,16 +61,7 @@ def test_two_web_processes_share_one_evaluation(make_stack: Callable[..., Stack]
     step on either process, in both route forms."""
     stack = make_stack(MOCHUNG_LLM="openai:gpt-4o-mini", OPENAI_BASE_URL=openai, OPENAI_API_KEY="test")
     first, second = stack.serve("serve-a"), stack.serve("serve-b")
-    subprocess.run(
-        [sys.executable, "-m", "mochung", "admin", "create", ADMIN, "--password-stdin"],
-        input=PASSWORD.encode(),
-        env=stack.env(),
-        cwd=stack.workdir,
-        check=True,
-        capture_output=True,
-        timeout=START_SECONDS,
-    )
-    token = _post(f"{first}/api/auth/login", {"email": ADMIN, "password": PASSWORD})["access_token"]
+    token = stack.admin_token(first)
 
     # 1. the dataset list: plain strings
     status, names = _call("GET", f"{second}/api/admin/evaluation/datasets", token)

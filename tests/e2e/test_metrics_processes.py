@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
-import sys
-import uuid
 from collections.abc import Callable
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.stack import START_SECONDS, Stack, _post, free_port, register
-from tests.server.chat.helpers import ChatClient, new_room
+from tests.e2e.stack import START_SECONDS, Stack, free_port, register
+from tests.server.chat.helpers import ChatClient
 from tests.support.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.e2e
 TOKEN = "scrape-" + "y" * 40
 AUTHORISED = {"Authorization": f"Bearer {TOKEN}"}
-PASSWORD = "a-long-admin-password"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -44,22 +40,6 @@ def two_free_ports() -> int:
     port = wait_until(pair, "two consecutive free ports")
     assert port is not None
     return port
-
-
-def admin_token(stack: Stack, web: str) -> str:
-    """An admin made with ``mochung admin create``, logged in over REST."""
-    email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
-    subprocess.run(
-        [sys.executable, "-m", "mochung", "admin", "create", email, "--password-stdin"],
-        input=PASSWORD.encode(),
-        env=stack.env(),
-        cwd=stack.workdir,
-        check=True,
-        capture_output=True,
-        timeout=START_SECONDS,
-    )
-    token: str = _post(f"{web}/api/auth/login", {"email": email, "password": PASSWORD})["access_token"]
-    return token
 
 
 async def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -102,10 +82,7 @@ async def test_each_worker_process_serves_its_own_metrics(make_stack: Callable[.
     chat = ChatClient(web)
     try:
         await chat.connect(token)
-        room = new_room()
-        session_id = (await chat.join(room, user_id))["session_id"]
-        message_id = await chat.send(session_id, room, user_id, "안녕하세요")
-        await chat.answer(message_id)
+        await chat.turn(user_id, "안녕하세요")
     finally:
         await chat.close()
 
@@ -127,7 +104,7 @@ async def test_each_worker_process_serves_its_own_metrics(make_stack: Callable[.
     assert value(own, "mochung_chat_turns_total", status="done") == 0  # the web process runs no turns
 
     # the admin API lists the three processes (each reports itself to Redis)
-    headers = {"Authorization": f"Bearer {await asyncio.to_thread(admin_token, stack, web)}"}
+    headers = {"Authorization": f"Bearer {await asyncio.to_thread(stack.admin_token, web)}"}
 
     async def system() -> dict[str, object]:
         async with (

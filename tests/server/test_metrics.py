@@ -116,10 +116,7 @@ async def test_a_rest_call_a_chat_turn_a_payment_and_a_bad_login_are_counted(
     chat = ChatClient(str(client.make_url("")).rstrip("/"))
     try:
         await chat.connect(token)
-        room = new_room()
-        session_id = (await chat.join(room, user_id))["session_id"]
-        message_id = await chat.send(session_id, room, user_id, "예식장이 어디예요?")
-        await chat.answer(message_id)
+        session_id, message_id = await chat.turn(user_id, "예식장이 어디예요?")
         samples = await eventually(
             lambda: scrape(client),
             "the turn is counted and no longer in flight",
@@ -226,10 +223,7 @@ async def test_reported_tokens_and_rate_limit_refusals_are_counted(
     chat = ChatClient(str(client.make_url("")).rstrip("/"))
     try:
         await chat.connect(token)
-        room = new_room()
-        session_id = (await chat.join(room, user_id, wedding_id=str(page.id)))["session_id"]
-        message_id = await chat.send(session_id, room, user_id, "예식장이 어디예요?")
-        await chat.answer(message_id)
+        _, message_id = await chat.turn(user_id, "예식장이 어디예요?", wedding_id=str(page.id))
         await chat.emit("joinRoom", {"room": new_room(), "userId": user_id})
         await chat.wait_for("message-error", error="rate_limited")
         samples = await eventually(
@@ -292,10 +286,7 @@ async def test_a_worker_process_serves_its_own_metrics_and_reports_itself(
         await asyncio.to_thread(worker.run, worker.resources.serve_metrics(port))
         user_id, token = await user_with_token()
         await chat.connect(token)
-        room = new_room()
-        session_id = (await chat.join(room, user_id))["session_id"]
-        message_id = await chat.send(session_id, room, user_id, "안녕하세요")
-        await chat.answer(message_id)
+        await chat.turn(user_id, "안녕하세요")
         url = f"http://127.0.0.1:{port}/metrics"
 
         async def worker_scrape(headers: dict[str, str]) -> tuple[int, str]:

@@ -119,6 +119,15 @@ class ChatClient:
         await self.settle()
         return self.answers(message_id)
 
+    async def turn(self, user_id: str, text: str, **join_extra: Any) -> tuple[str, str]:
+        """One whole turn in a new room: join, send ``text``, wait for the answer; the
+        session's id and the turn's message id."""
+        room = new_room()
+        session_id = (await self.join(room, user_id, **join_extra))["session_id"]
+        message_id = await self.send(session_id, room, user_id, text)
+        await self.answer(message_id)
+        return session_id, message_id
+
     def answers(self, message_id: str) -> list[dict[str, Any]]:
         return [m for m in self.events["newMessage"] if m["message_id"] == message_id and m["role"] == "assistant"]
 
