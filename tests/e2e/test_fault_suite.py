@@ -3,7 +3,8 @@ ends ``done`` or ``failed`` (with ``message-error`` to the room), none is answer
 and clients come back.
 
 - ``kill -9`` of an embedded ``mochung serve`` mid-turn, then a restart;
-- a web process killed, and a web process sent SIGTERM with many sockets open;
+- a web process killed, and a web process sent SIGTERM with thousands of sockets open (its
+  clients, behind a load balancer, reconnect to the other process and resume);
 - a worker sent SIGTERM mid-turn;
 - PostgreSQL restarted under load: a private ``postgres`` (``initdb`` into a temporary
   folder, a free port) — never the machine's shared cluster.
@@ -26,15 +27,18 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
+from scripts.bench.rawsio import RawSocket
 from tests.e2e.stack import START_SECONDS, Process, Stack, free_port, register
 from tests.server.chat.fake_llm import MODEL_NAME, FakeLlm
 from tests.server.chat.helpers import ChatClient, new_room
@@ -204,30 +208,144 @@ async def test_a_killed_web_process_clients_reconnect_to_another_and_resume(
         await again.close()
 
 
-async def test_sigterm_of_a_web_process_with_many_sockets_stops_within_5_s_after_telling_them(
-    make_stack: Callable[..., Stack],
+class Balancer:
+    """A TCP load balancer in front of web processes, as production has: each connection
+    goes to the first of ``backends`` that accepts it (so once one is gone, to the next)."""
+
+    def __init__(self, backends: list[str]) -> None:
+        self.backends = [urllib.parse.urlsplit(url) for url in backends]
+        self.chosen: list[int] = []  # the backend of each connection, in order
+        self.server: asyncio.Server | None = None
+        self.pipes: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.pipes):
+            task.cancel()
+        await asyncio.gather(*self.pipes, return_exceptions=True)
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        for index, backend in enumerate(self.backends):
+            try:
+                reader, writer = await asyncio.open_connection(backend.hostname, backend.port)
+            except OSError:
+                continue
+            self.chosen.append(index)
+            for source, target in ((client_reader, writer), (reader, client_writer)):
+                task = asyncio.create_task(self._pipe(source, target))
+                self.pipes.add(task)
+                task.add_done_callback(self.pipes.discard)
+            return
+        client_writer.close()
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                target.write(data)
+                await target.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            target.close()
+
+
+SIGTERM_SOCKETS = int(os.environ.get("MOCHUNG_TEST_SIGTERM_SOCKETS", "2000"))
+
+
+async def test_sigterm_of_a_web_process_with_thousands_of_sockets_stops_within_5_s_and_its_clients_resume(
+    make_stack: Callable[..., Stack], fake_llm: tuple[FakeLlm, str]
 ) -> None:
-    stack = make_stack()
-    (url,) = stack.up(web=1, workers=0)
+    fake, llm_url = fake_llm
+    stack = make_stack(MOCHUNG_LLM=MODEL_NAME, OPENAI_BASE_URL=llm_url, OPENAI_API_KEY="test-key-not-secret")
+    first_url, second_url = stack.up(web=2, workers=1)
     web = next(p for p in stack.processes if p.name == "serve-0")
-    _, token = register(url)
-    clients = [ChatClient(url) for _ in range(200)]
-    closed: list[str] = []
+    user_id, token = register(first_url)
+    balancer = Balancer([first_url, second_url])
+    await balancer.start()
+    # thousands of idle sockets on the first web process, each in a room of its own
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    gate = asyncio.Semaphore(100)
+    idle: list[RawSocket] = []
+    closers: list[asyncio.Task[None]] = []
+
+    async def open_one(index: int) -> None:
+        socket = RawSocket(session)
+        idle.append(socket)
+        async with gate:
+            await socket.connect(first_url, "chat", token)
+            info = socket.queue("session-info")
+            await socket.emit("joinRoom", {"room": f"idle-{index}-{uuid.uuid4().hex[:8]}", "userId": user_id})
+            await asyncio.wait_for(info.get(), 120)
+            socket.queues.clear()
+        closers.append(asyncio.create_task(close_when_told(socket)))
+
+    async def close_when_told(socket: RawSocket) -> None:
+        """As a browser does: the server's close packet ends the WebSocket from this side too."""
+        await socket.closed.wait()
+        if socket.ws is not None:
+            await socket.ws.close()
+
+    # and a client mid-turn, behind the balancer
+    chat = ChatClient(balancer.url)
+    reasons: list[str] = []
+    chat.sio.on("disconnect", lambda *reason: reasons.append(str(reason)), namespace=chat.namespace)
     try:
-        await asyncio.gather(*(client.connect(token) for client in clients))
-        for client in clients:  # (the test clients do not reconnect: the notice is what counts)
-            client.sio.on("disconnect", lambda *reason: closed.append(str(reason)), namespace=client.namespace)
+        await asyncio.gather(*(open_one(index) for index in range(SIGTERM_SOCKETS)))
+        await chat.connect(token)
+        room = new_room()
+        session_id = (await chat.join(room, user_id))["session_id"]
+        message_id = await chat.send(session_id, room, user_id, "안녕하세요")
+        await chat.wait_for("message-chunk", count=2, message_id=message_id)
+        assert balancer.chosen == [0]  # on the first web process
+
         started = time.monotonic()
         os.killpg(web.popen.pid, signal.SIGTERM)
         # waited for off the loop: the clients (on this loop) must answer the close
-        await asyncio.get_running_loop().run_in_executor(None, lambda: web.popen.wait(timeout=15))
+        await asyncio.get_running_loop().run_in_executor(None, lambda: web.popen.wait(timeout=30))
         took = time.monotonic() - started
         assert took < 5.0, f"the web process took {took:.1f} s to stop"
         assert web.popen.returncode == 0, web.log()[-2000:]
-        await eventually(lambda: len(closed), "every client to be told", until=lambda n: n == len(clients))
-        assert "closing 200 sockets" in web.log()
+        assert f"closing {SIGTERM_SOCKETS + 1} sockets" in web.log()
+        await eventually(
+            lambda: sum(socket.closed.is_set() for socket in idle),
+            "every socket to be closed",
+            until=lambda n: n == len(idle),
+        )
+
+        # Told (an Engine.IO close, on which the frontend's socket.io-client reconnects by itself;
+        # python-socketio's client does not, so this one reconnects as the frontend would):
+        # through the balancer, to the other web process, and resumes the turn.
+        await eventually(lambda: reasons, "the client to be told")
+        await chat.connect(token)
+        assert balancer.chosen[-1] == 1
+        seen = chat.chunks(message_id)
+        await chat.join(room, user_id, resume={"message_id": message_id, "after_seq": seen[-1]["seq"]})
+        history = [m for m in chat.events["roomHistory"][-1] if m["message_id"] == message_id]
+        answers = [m for m in history if m["role"] == "assistant"]  # ended meanwhile: in the history
+        chunks = chat.chunks(message_id)
+        assert [c["seq"] for c in chunks] == list(range(1, len(chunks) + 1)), "no chunk twice, none missing"
+        if not answers:  # still running: the rest of it streams, then the answer, once
+            answers = await chat.answer(message_id)
+            assert "".join(c["delta"] for c in chat.chunks(message_id)).strip() == fake.answer
+        assert [a["content"] for a in answers if a["type"] == "text"] == [fake.answer]
     finally:
-        await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
+        await chat.close()
+        await asyncio.gather(*(socket.close() for socket in idle), return_exceptions=True)
+        for closer in closers:
+            closer.cancel()
+        await asyncio.gather(*closers, return_exceptions=True)
+        await session.close()
+        await balancer.stop()
 
 
 # -- a worker sent SIGTERM mid-turn ----------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from mochung.domain import jsonlimits
 from mochung.domain.components import readable
-from mochung.domain.models import Page
+from mochung.domain.models import Page, User
 from mochung.server.chat import payloads
 from tests.support import Api
 
@@ -84,6 +84,11 @@ async def test_a_deep_webhook_body_is_not_a_500(api: Api) -> None:
 async def test_nul_in_any_text_is_a_400_on_both_databases(api: Api) -> None:
     status, body = await _post(api, "/api/auth/register", json.dumps({"email": "a\u0000b@x.com", "password": "x" * 10}))
     assert status == 400 and body["details"][0]["field"] == "email" and "NUL" in body["details"][0]["message"]
+    status, body = await _post(
+        api, "/api/auth/register", json.dumps({"email": "nul-name@x.com", "password": "x" * 10, "name": "a\u0000"})
+    )
+    assert status == 400 and body["details"][0]["field"] == "name"
+    assert not await User.exists(email="nul-name@x.com")  # nothing changed
     status, _ = await _post(api, "/api/auth/login", json.dumps({"email": "a\u0000@x.com", "password": "x" * 10}))
     assert status == 400
     status, _ = await _post(api, "/api/invitation/validate", json.dumps({"code": "a\u0000b"}))

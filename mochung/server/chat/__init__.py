@@ -31,6 +31,7 @@ from mochung.aio import running
 from mochung.domain.ports import Message, Publisher, Receiver, Subscriber, TurnStore
 from mochung.server import keys
 from mochung.server.chat.handoff import ChatServices, LazyWorker
+from mochung.server.chat.managers import IndexedManager, IndexedRedisManager
 from mochung.server.chat.payloads import PacketJson
 from mochung.server.chat.relay import Relay
 from mochung.server.chat.socketio import Gateway
@@ -45,9 +46,10 @@ SOCKETIO_PATHS = ("socket.io", "chat")
 
 
 def make_socketio(settings: Settings) -> python_socketio.AsyncServer:
-    manager = None
+    # each socket's rooms indexed: a disconnect costs its own rooms, not a scan of them all
+    manager: IndexedManager | IndexedRedisManager = IndexedManager()
     if settings.redis_url:
-        manager = python_socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.broker_namespace}:socketio")
+        manager = IndexedRedisManager(settings.redis_url, channel=f"{settings.broker_namespace}:socketio")
     origins = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     sio = python_socketio.AsyncServer(
         async_mode="aiohttp",
@@ -128,7 +130,7 @@ async def let_clients_go(app: web.Application) -> None:
     SIGTERM before the server stops accepting data (so the close handshakes complete), and
     it runs again, finding nothing, as a shutdown hook."""
     sio = app[keys.SOCKETIO]
-    sockets = list(sio.eio.sockets.values())
+    sockets = [socket for socket in sio.eio.sockets.values() if not socket.closed]  # (not those closed already)
     if not sockets:
         return
     log.info("closing %d sockets so their clients reconnect elsewhere", len(sockets))
