@@ -70,7 +70,13 @@ async def test_the_offline_agents_answer_from_it(client: TestClient) -> None:
     runtime = build_runtime(_offline(client))
     wedding = chat.wedding_context(turn.page, turn.guests)
     answers: dict[str, str] = {}
-    questions = ("몇 명 온대요?", "신부 측 참석 인원은?", "방명록에 뭐라고 썼어?", "how many days until the wedding")
+    questions = (
+        "몇 명 온대요?",
+        "신부 측 참석 인원은?",
+        "방명록에 뭐라고 썼어?",
+        "결혼식까지 며칠 남았어?",
+        "how many days until the wedding",
+    )
     for question in questions:
         agent_turn = runtime.turn(TurnInput(text=question, history=[], wedding=wedding))
         texts = [event.content async for event in agent_turn.events() if event.type == "text"]
@@ -82,6 +88,7 @@ async def test_the_offline_agents_answer_from_it(client: TestClient) -> None:
     days = (dt.date(2027, 5, 15) - dt.datetime.now(ZoneInfo("Asia/Seoul")).date()).days
     expected = f"{days} days to go" if days > 1 else "wedding"
     assert expected in answers["how many days until the wedding"]
+    assert (f"{days}일 남았어요 (D-{days})" if days > 1 else "결혼식") in answers["결혼식까지 며칠 남았어?"]
 
 
 def _offline(client: TestClient) -> Settings:  # the app's settings with the offline model

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from mochung.domain.models import AuditEntry, GuestbookEntry
+from mochung.domain.models import AuditEntry, GuestbookEntry, Page
 from tests.contract import contract as c
 from tests.server.guests.helpers import publish
 from tests.support.users import user_with_headers
@@ -80,6 +80,32 @@ async def test_refusals_change_nothing(client: TestClient) -> None:
     assert await _stored() == before
 
 
+async def test_a_hidden_or_unpublished_page_and_another_pages_slug_are_404(client: TestClient) -> None:
+    _, headers = await user_with_headers()
+    page = await publish(client, headers)
+    other = await publish(client, headers)
+    path = f"/api/page/public/{page['slug']}/guestbook"
+    created = await c.expect(await client.post(path, json=entry()), 201, "POST")
+    before = await _stored()
+    # an entry is deleted through its own page's guestbook only, even with the right password
+    elsewhere = f"/api/page/public/{other['slug']}/guestbook/{created['id']}"
+    await c.expect_error(await client.delete(elsewhere, json={"password": "1234"}), 404, "another page's slug")
+    assert await _stored() == before
+
+    async def gone(why: str) -> None:
+        await c.expect_error(await client.get(path), 404, f"GET {why}")
+        await c.expect_error(await client.post(path, json=entry(name="늦은 손님")), 404, f"POST {why}")
+        target = f"{path}/{created['id']}"
+        await c.expect_error(await client.delete(target, json={"password": "1234"}), 404, f"DELETE {why}")
+        assert await _stored() == before
+
+    await c.expect(await client.put(f"/api/page/{page['id']}", json={"isPublished": False}, headers=headers), 200, "")
+    await gone("unpublished")
+    await c.expect(await client.put(f"/api/page/{page['id']}", json={"isPublished": True}, headers=headers), 200, "")
+    await Page.filter(id=page["id"]).update(is_hidden=True)
+    await gone("hidden")
+
+
 async def test_the_couple_deletes_on_their_page_only(client: TestClient) -> None:
     _, headers = await user_with_headers()
     _, stranger = await user_with_headers()
@@ -128,6 +154,11 @@ async def test_admins_hide_and_unhide_with_an_audit(client: TestClient) -> None:
     assert [e["name"] for e in (await (await client.get(path)).json())["items"]] == ["친구"]  # gone at once
     only_hidden = await client.get("/api/admin/guestbook", params={"hidden": "true"}, headers=admin_headers)
     assert [e["id"] for e in (await only_hidden.json())["items"]] == [spam["id"]]
+    only_visible = await client.get("/api/admin/guestbook", params={"hidden": "false"}, headers=admin_headers)
+    assert [e["name"] for e in (await only_visible.json())["items"]] == ["친구"]
+    await c.expect_error(await client.get("/api/admin/guestbook", headers=headers), 403, "list: not an admin")
+    bad = await client.get("/api/admin/guestbook", params={"pageId": "not-a-uuid"}, headers=admin_headers)
+    await c.expect_error(bad, 400, "list: a bad pageId")
 
     unhide = f"/api/admin/guestbook/{spam['id']}/unhide"
     shown = await c.expect(await client.post(unhide, headers=admin_headers), 200, "unhide")

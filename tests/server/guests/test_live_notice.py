@@ -5,10 +5,13 @@ else's does; it carries no phone and no edit token."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from mochung.server.app import create_app
+from mochung.settings import Settings
 from tests.server.chat.helpers import ChatClient
 from tests.server.guests.helpers import answer, publish
 from tests.support.users import bearer, user_with_token
@@ -90,5 +93,26 @@ async def test_a_refused_answer_announces_nothing(client: TestClient) -> None:
         await socket.settle()
         events: list[Any] = socket.events[NOTICE]
         assert events == []
+    finally:
+        await socket.close()
+
+
+async def test_in_distributed_mode_the_notice_goes_through_redis(
+    aiohttp_client: Any, make_settings: Callable[..., Settings], redis_url: str, namespace: str
+) -> None:
+    """Distributed mode: Socket.IO's Redis manager carries the notice (published to Redis,
+    delivered by each web process to its own sockets, as for chat messages), so the couple's
+    socket on any process gets it; here the process that stored the answer."""
+    web = await aiohttp_client(create_app(make_settings(redis_url=redis_url, broker_namespace=namespace)))
+    _, token = await user_with_token()
+    page = await publish(web, bearer(token))
+    socket = listening(web, "namespace")
+    try:
+        await socket.connect(token)
+        response = await web.post(f"/api/page/public/{page['slug']}/rsvp", json=answer(name="박서연"))
+        assert response.status == 201
+        [notice] = await socket.wait_for(NOTICE)
+        assert notice["rsvp_id"] == (await response.json())["id"] and notice["name"] == "박서연"
+        assert set(notice) == FIELDS
     finally:
         await socket.close()
