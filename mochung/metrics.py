@@ -16,7 +16,7 @@ Each process serves its own registry (no ``PROMETHEUS_MULTIPROC_DIR``): a web pr
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -59,6 +59,23 @@ class Metrics:
     payment_webhooks: Counter
     login_failures: Counter
     rate_limited: Counter
+    # (route, method, status) → its request counter and latency histogram children
+    _http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def http_request(self, route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+        """A request's counter and latency histogram, looked up once per (route, method,
+        status): prometheus-client's ``labels()`` costs ~15 µs a call, about a tenth of a
+        cached public page's whole request. The keys are bounded like the labels."""
+        key = (route, method, status)
+        children = self._http_children.get(key)
+        if children is None:
+            children = self._http_children[key] = (
+                self.http_requests.labels(route=route, method=method, status=str(status)),
+                self.http_request_duration.labels(route=route, method=method),
+            )
+        return children
 
 
 def create_metrics(process: str) -> Metrics:

@@ -44,10 +44,11 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
     finally:
         route = route_template(request)
         method = request.method if request.method in METHODS else "other"
-        metrics.http_requests.labels(route=route, method=method, status=str(status)).inc()
+        requests, duration = metrics.http_request(route, method, status)
+        requests.inc()
+        duration.observe(time.perf_counter() - started)
         if status == 429:
             metrics.rate_limited.labels(route=route).inc()
-        metrics.http_request_duration.labels(route=route, method=method).observe(time.perf_counter() - started)
 
 
 async def refresh_gauges(app: web.Application) -> None:
