@@ -59,6 +59,12 @@ def turn_counted_and_finished(samples: Samples) -> bool:
     )
 
 
+async def scrape_once_the_turn_ended(client: TestClient) -> Samples:
+    return await eventually(
+        lambda: scrape(client), "the turn is counted and no longer in flight", until=turn_counted_and_finished
+    )
+
+
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], portone: FakePortOne) -> Settings:
     return make_settings(
@@ -117,11 +123,7 @@ async def test_a_rest_call_a_chat_turn_a_payment_and_a_bad_login_are_counted(
     try:
         await chat.connect(token)
         session_id, message_id = await chat.turn(user_id, "예식장이 어디예요?")
-        samples = await eventually(
-            lambda: scrape(client),
-            "the turn is counted and no longer in flight",
-            until=turn_counted_and_finished,
-        )
+        samples = await scrape_once_the_turn_ended(client)
     finally:
         await chat.close()
 
@@ -226,11 +228,7 @@ async def test_reported_tokens_and_rate_limit_refusals_are_counted(
         _, message_id = await chat.turn(user_id, "예식장이 어디예요?", wedding_id=str(page.id))
         await chat.emit("joinRoom", {"room": new_room(), "userId": user_id})
         await chat.wait_for("message-error", error="rate_limited")
-        samples = await eventually(
-            lambda: scrape(client),
-            "the turn is counted and no longer in flight",
-            until=turn_counted_and_finished,
-        )
+        samples = await scrape_once_the_turn_ended(client)
     finally:
         await chat.close()
 
