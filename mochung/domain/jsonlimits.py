@@ -56,6 +56,14 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return depth(value, limit) > limit
 
 
+def parsed_too_deep(raw: bytes | str, value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value``, parsed from ``raw``, is nested deeper than ``limit``. It cannot be
+    deeper than ``raw`` has opening brackets, which are counted in C: most packets and
+    bodies are judged without walking them."""
+    openers = raw.count("{") + raw.count("[") if isinstance(raw, str) else raw.count(b"{") + raw.count(b"[")
+    return openers > limit and too_deep(value, limit)
+
+
 def loads(raw: bytes | str) -> Any:
     """``raw`` parsed; :class:`TooDeep` past :data:`MAX_DEPTH` levels, :class:`Invalid` when it
     is not JSON."""
@@ -65,7 +73,7 @@ def loads(raw: bytes | str) -> Any:
         if "depth limit" in str(error):
             raise TooDeep() from None
         raise Invalid("request body must be JSON") from None
-    if too_deep(value):
+    if parsed_too_deep(raw, value):
         raise TooDeep()
     return value
 

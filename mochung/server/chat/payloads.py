@@ -230,7 +230,7 @@ class PacketJson:
             if found is None:
                 raise ValueError(jsonlimits.TOO_DEEP) from None
             return [found.group(1), TOO_DEEP]
-        if not jsonlimits.too_deep(value):
+        if not jsonlimits.parsed_too_deep(text, value):
             return value
         if isinstance(value, list) and value and isinstance(value[0], str):
             return [value[0], TOO_DEEP]

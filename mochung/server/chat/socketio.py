@@ -198,9 +198,9 @@ class Gateway:
                     await self.refuse(namespace, sid, "internal", "internal error")
             finally:
                 metrics = self.app[keys.METRICS]
-                metrics.socketio_events.labels(event=event, outcome=outcome).inc()
+                metrics.child(metrics.socketio_events, event, outcome).inc()
                 if outcome == "rate_limited":
-                    metrics.rate_limited.labels(route=f"socketio:{event}").inc()
+                    metrics.child(metrics.rate_limited, f"socketio:{event}").inc()
 
         return run
 
@@ -261,25 +261,26 @@ class Gateway:
     # -- connection --------------------------------------------------------------------
     async def connect(self, namespace: str, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
-        connects = self.app[keys.METRICS].socketio_connects
+        metrics = self.app[keys.METRICS]
         if token is None:
-            connects.labels(namespace=namespace, outcome="unauthorized").inc()
+            metrics.child(metrics.socketio_connects, namespace, "unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED)
         try:
             user = await self.accounts.for_token(token, self.app[keys.JWT_KEY])
         except errors.Unauthenticated:
-            connects.labels(namespace=namespace, outcome="unauthorized").inc()
+            metrics.child(metrics.socketio_connects, namespace, "unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED) from None
         self.clients[(namespace, sid)] = Client(user=user)
-        connects.labels(namespace=namespace, outcome="accepted").inc()
-        self.app[keys.METRICS].socketio_connections.labels(namespace=namespace).inc()
+        metrics.child(metrics.socketio_connects, namespace, "accepted").inc()
+        metrics.child(metrics.socketio_connections, namespace).inc()
         # the user's own room: notices for them whatever chat room they are in (rsvp-received)
         await self.sio.enter_room(sid, f"user:{user.id}", namespace=namespace)
 
     async def disconnect(self, namespace: str, sid: str, *_: Any) -> None:
         self._watching.discard((namespace, sid))
         if self.clients.pop((namespace, sid), None) is not None:
-            self.app[keys.METRICS].socketio_connections.labels(namespace=namespace).dec()
+            metrics = self.app[keys.METRICS]
+            metrics.child(metrics.socketio_connections, namespace).dec()
         await self.services.relay.leave_all(namespace, sid)
 
     def connections(self) -> int:
