@@ -103,16 +103,16 @@ async def register(request: web.Request, body: RegisterBody) -> web.Response:
 @_endpoint(summary="Log in and get an access token", body=LoginBody, response=LoginResult, errors=(400, 401, 429))
 async def login(request: web.Request, body: LoginBody) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    failures = request.app[keys.METRICS].login_failures
+    metrics = request.app[keys.METRICS]
     try:
         await limit_login(request, body.email)
     except RateLimited:
-        failures.labels(reason="rate_limited").inc()
+        metrics.child(metrics.login_failures, reason="rate_limited").inc()
         raise
     try:
         user = await users.authenticate(body.email, body.password)
     except Unauthenticated:
-        failures.labels(reason="bad_credentials").inc()
+        metrics.child(metrics.login_failures, reason="bad_credentials").inc()
         raise
     token = issue_token(user.id, user.email, request.app[keys.JWT_KEY], settings.jwt_expires_seconds)
     return respond(LoginResult(access_token=token, user=UserSummary(**_summary(user))))

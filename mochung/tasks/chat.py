@@ -157,20 +157,20 @@ def record_turn(
     tools = usage.tools if usage is not None else []
     first_chunk = outcome.first_chunk_at - accepted if outcome.first_chunk_at is not None else None
     metrics, model = resources.metrics, resources.settings.llm
-    metrics.chat_turns.labels(status=status.value).inc()
+    metrics.child(metrics.chat_turns, status=status.value).inc()
     metrics.chat_queue_wait.observe(max(0.0, outcome.started_at - accepted))
     metrics.chat_answer.observe(max(0.0, ended - accepted))
     if first_chunk is not None:
         metrics.chat_first_chunk.observe(max(0.0, first_chunk))
     for tool in tools:
-        metrics.chat_tool_calls.labels(tool=tool).inc()
+        metrics.child(metrics.chat_tool_calls, tool=tool).inc()
     for call in calls:
-        metrics.model_calls.labels(model=model, outcome="ok" if call.ok else "error").inc()
-        metrics.model_call_duration.labels(model=model).observe(call.seconds)
+        metrics.child(metrics.model_calls, model=model, outcome="ok" if call.ok else "error").inc()
+        metrics.child(metrics.model_call_duration, model=model).observe(call.seconds)
         if call.input_tokens is not None:
-            metrics.model_tokens.labels(model=model, direction="input").inc(call.input_tokens)
+            metrics.child(metrics.model_tokens, model=model, direction="input").inc(call.input_tokens)
         if call.output_tokens is not None:
-            metrics.model_tokens.labels(model=model, direction="output").inc(call.output_tokens)
+            metrics.child(metrics.model_tokens, model=model, direction="output").inc(call.output_tokens)
     reported = [call for call in calls if call.input_tokens is not None]
     log.info(
         "chat turn %s %s",

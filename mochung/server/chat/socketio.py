@@ -198,9 +198,9 @@ class Gateway:
                     await self.refuse(namespace, sid, "internal", "internal error")
             finally:
                 metrics = self.app[keys.METRICS]
-                metrics.child(metrics.socketio_events, event, outcome).inc()
+                metrics.child(metrics.socketio_events, event=event, outcome=outcome).inc()
                 if outcome == "rate_limited":
-                    metrics.child(metrics.rate_limited, f"socketio:{event}").inc()
+                    metrics.child(metrics.rate_limited, route=f"socketio:{event}").inc()
 
         return run
 
@@ -263,16 +263,16 @@ class Gateway:
         token = token_from(environ, auth)
         metrics = self.app[keys.METRICS]
         if token is None:
-            metrics.child(metrics.socketio_connects, namespace, "unauthorized").inc()
+            metrics.child(metrics.socketio_connects, namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED)
         try:
             user = await self.accounts.for_token(token, self.app[keys.JWT_KEY])
         except errors.Unauthenticated:
-            metrics.child(metrics.socketio_connects, namespace, "unauthorized").inc()
+            metrics.child(metrics.socketio_connects, namespace=namespace, outcome="unauthorized").inc()
             raise socketio.exceptions.ConnectionRefusedError(UNAUTHORIZED) from None
         self.clients[(namespace, sid)] = Client(user=user)
-        metrics.child(metrics.socketio_connects, namespace, "accepted").inc()
-        metrics.child(metrics.socketio_connections, namespace).inc()
+        metrics.child(metrics.socketio_connects, namespace=namespace, outcome="accepted").inc()
+        metrics.child(metrics.socketio_connections, namespace=namespace).inc()
         # the user's own room: notices for them whatever chat room they are in (rsvp-received)
         await self.sio.enter_room(sid, f"user:{user.id}", namespace=namespace)
 
@@ -280,7 +280,7 @@ class Gateway:
         self._watching.discard((namespace, sid))
         if self.clients.pop((namespace, sid), None) is not None:
             metrics = self.app[keys.METRICS]
-            metrics.child(metrics.socketio_connections, namespace).dec()
+            metrics.child(metrics.socketio_connections, namespace=namespace).dec()
         await self.services.relay.leave_all(namespace, sid)
 
     def connections(self) -> int:

@@ -44,10 +44,10 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
     finally:
         route = route_template(request)
         method = request.method if request.method in METHODS else "other"
-        metrics.child(metrics.http_requests, route, method, str(status)).inc()
-        metrics.child(metrics.http_request_duration, route, method).observe(time.perf_counter() - started)
+        metrics.child(metrics.http_requests, route=route, method=method, status=str(status)).inc()
+        metrics.child(metrics.http_request_duration, route=route, method=method).observe(time.perf_counter() - started)
         if status == 429:
-            metrics.child(metrics.rate_limited, route).inc()
+            metrics.child(metrics.rate_limited, route=route).inc()
 
 
 async def refresh_gauges(app: web.Application) -> None:

@@ -66,6 +66,11 @@ def payment_out(payment: Payment) -> PaymentOut:
     return filled(PaymentOut, payment, status=payment.status.value)
 
 
+def _count_payment(request: web.Request, status: str) -> None:
+    metrics = request.app[keys.METRICS]
+    metrics.child(metrics.payments, status=status).inc()
+
+
 @routes.get("/api/payment/plans")
 @endpoint(summary="The plans and their prices (the price is the server's)", tag=TAG, response=list[PlanOut])
 async def plans(request: web.Request) -> web.Response:
@@ -92,7 +97,7 @@ async def create(request: web.Request, caller: User, body: CreateBody) -> web.Re
         customer_name=body.customer_name,
         plan_id=body.plan_id,
     )
-    request.app[keys.METRICS].payments.labels(status="created").inc()
+    _count_payment(request, "created")
     return respond(payment_out(payment), status=201)
 
 
@@ -112,7 +117,7 @@ async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Re
             raise Invalid("impUid is required", details=[("impUid", "PortOne's imp_uid")])
         provider_id = payment.merchant_uid  # V2: the browser paid with paymentId = our merchant uid
     result = await rules.verify_payment(provider, payment, provider_id)
-    request.app[keys.METRICS].payments.labels(status=result.payment.status.value).inc()
+    _count_payment(request, result.payment.status.value)
     if result.paid:
         return respond(payment_out(result.payment))
     raise PaymentVerificationFailed(
@@ -140,31 +145,31 @@ async def verify(request: web.Request, caller: User, body: VerifyBody) -> web.Re
 async def webhook(request: web.Request) -> web.Response:
     payments = request.app[keys.PAYMENTS]
     provider = payments.provider_for(request)
-    outcomes = request.app[keys.METRICS].payment_webhooks
+    metrics = request.app[keys.METRICS]
     body = await request.read()
     if provider.signs_webhooks:
         if payments.webhook_secret is None:
-            outcomes.labels(outcome="not_configured").inc()
+            metrics.child(metrics.payment_webhooks, outcome="not_configured").inc()
             raise Invalid("webhooks are not configured (MOCHUNG_PORTONE_WEBHOOK_SECRET)")
         try:
             verify_webhook(payments.webhook_secret, request.headers, body)
         except InvalidWebhook as error:
-            outcomes.labels(outcome="bad_signature").inc()
+            metrics.child(metrics.payment_webhooks, outcome="bad_signature").inc()
             log.warning("webhook refused: %s", error.reason)
             raise Invalid(f"invalid webhook: {error.reason}") from error
     event = parse_webhook_event(body)
     found = await rules.payment_for_webhook(event) if event is not None else None
     if found is None:  # not about one of our payments: acknowledge so PortOne stops retrying
-        outcomes.labels(outcome="ignored").inc()
+        metrics.child(metrics.payment_webhooks, outcome="ignored").inc()
         return respond({"received": True})
     payment, provider_id = found
     try:
         result = await rules.verify_payment(provider, payment, provider_id, from_webhook=True)
     except Exception:
-        outcomes.labels(outcome="error").inc()
+        metrics.child(metrics.payment_webhooks, outcome="error").inc()
         raise
-    outcomes.labels(outcome=result.payment.status.value).inc()
-    request.app[keys.METRICS].payments.labels(status=result.payment.status.value).inc()
+    metrics.child(metrics.payment_webhooks, outcome=result.payment.status.value).inc()
+    _count_payment(request, result.payment.status.value)
     log.info("webhook %s for %s: %s", event.type if event else "?", payment.merchant_uid, result.payment.status.value)
     return respond({"received": True, "status": result.payment.status.value})
 
