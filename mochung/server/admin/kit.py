@@ -17,7 +17,7 @@ from mochung.domain import moderation
 from mochung.domain.listing import Slice
 from mochung.domain.models import User
 from mochung.server.http.listing import Paginated, SliceQuery
-from mochung.server.http.wire import Handler, WireModel, endpoint, respond
+from mochung.server.http.wire import HAS_TEXT, Handler, WireModel, endpoint, respond
 
 admin_endpoint = functools.partial(endpoint, tag="admin", auth="admin")
 
@@ -31,7 +31,7 @@ Moderate = Callable[[web.Request, User, uuid.UUID, str | None], Awaitable[BaseMo
 
 
 class HideBody(WireModel):
-    reason: str = Field(min_length=1, max_length=moderation.MAX_REASON)
+    reason: str = Field(min_length=1, max_length=moderation.MAX_REASON, pattern=HAS_TEXT)
 
 
 def mapped(found: Slice[R], out: Callable[[R], W]) -> Slice[W]:

@@ -15,7 +15,7 @@ from mochung.domain.models import ChatSession, Page, User
 from mochung.server import keys
 from mochung.server.chat.handoff import hand_off
 from mochung.server.chat.payloads import parse_uuid
-from mochung.server.http.wire import RefusesNul, endpoint, respond
+from mochung.server.http.wire import HAS_TEXT, RefusesNul, endpoint, respond
 
 routes = web.RouteTableDef()
 
@@ -24,7 +24,7 @@ class AgentChatBody(RefusesNul):
     """snake_case like the seed's agent manager (PROTOCOL.md "Agent endpoint")."""
 
     model_config = ConfigDict(extra="ignore")
-    message: str = Field(min_length=1)
+    message: str = Field(min_length=1, pattern=HAS_TEXT)
     session_id: uuid.UUID
     wedding_context: dict[str, Any] | None = None
 

@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from mochung.domain import jsonlimits
 from mochung.domain.errors import Invalid, NotFound
@@ -59,6 +59,12 @@ def _whole(value: object) -> object:
 # an integer above 0 and nothing else (not "3", not true), written as JSON may write it (3 or
 # 3.0); the bound sits inside so the document states it (``exclusiveMinimum``)
 PositiveJsonInt = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole)]
+
+# The ``pattern`` of text that must say something: the domain strips it (``str.strip``) and
+# refuses what is left empty, so the document says "holds a non-space character" (and, as
+# for all text, no NUL: see ``RefusesNul``). Python's ``\s`` (the fuzzer reads the document
+# with ``re``) is exactly what ``strip`` removes.
+HAS_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 
 
 class RefusesNul(BaseModel):
@@ -102,8 +108,14 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "body"
 
 
+def _message(error: ErrorDetails) -> str:
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == HAS_TEXT:
+        return "must not be blank"  # what the domain says of it; the pattern itself tells a person nothing
+    return error["msg"]
+
+
 def _details(error: ValidationError) -> list[tuple[str, str]]:
-    return [(_field_name(e["loc"]), e["msg"]) for e in error.errors()]
+    return [(_field_name(e["loc"]), _message(e)) for e in error.errors()]
 
 
 async def read_body(request: web.Request, model: type[M]) -> M:

@@ -25,7 +25,7 @@ from mochung.domain.models import Page, User
 from mochung.domain.ports import FileStorage
 from mochung.server import keys
 from mochung.server.http.replies import filled, with_storage
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import HAS_TEXT, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.pages.views import MemorySeenViews, RedisSeenViews, SeenViews, ViewCounter, flush_every
 
 routes = web.RouteTableDef()
@@ -86,14 +86,14 @@ _SLUG_SCHEMA: JsonDict = {"pattern": r"^\s*[A-Za-z0-9-]{3,64}\s*$"}
 
 
 class PublishBody(WireModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=HAS_TEXT)
     slug: str | None = Field(default=None, max_length=64, json_schema_extra=_SLUG_SCHEMA)
     component_data: ComponentData = Field(default_factory=ComponentData)
     settings: PageSettings | None = None
 
 
 class UpdateBody(WireModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=HAS_TEXT)
     slug: str | None = Field(default=None, max_length=64, json_schema_extra=_SLUG_SCHEMA)
     component_data: ComponentData | None = None
     is_published: StrictBool | None = None

@@ -15,7 +15,7 @@ from mochung.server import keys
 from mochung.server.admin.kit import AdminRoutes, admin_endpoint, mapped
 from mochung.server.http.listing import SliceQuery
 from mochung.server.http.replies import filled
-from mochung.server.http.wire import PositiveJsonInt, WireModel, respond
+from mochung.server.http.wire import HAS_TEXT, PositiveJsonInt, WireModel, respond
 from mochung.server.payments.routes import PaymentOut
 
 routes = AdminRoutes()
@@ -36,7 +36,7 @@ class PaymentsQuery(SliceQuery):
 
 
 class RefundBody(WireModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=HAS_TEXT)
     amount: PositiveJsonInt | None = Field(default=None, description="omit to refund everything left")
 
 

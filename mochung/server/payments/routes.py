@@ -15,7 +15,7 @@ from mochung.domain.errors import Invalid, PaymentVerificationFailed
 from mochung.domain.models import Payment, User
 from mochung.server import keys
 from mochung.server.http.replies import filled
-from mochung.server.http.wire import PositiveJsonInt, UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import HAS_TEXT, PositiveJsonInt, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.payments.provider import WEBHOOK_PATH
 
 routes = web.RouteTableDef()
@@ -35,7 +35,7 @@ class PlanOut(WireModel):
 class CreateBody(WireModel):
     amount: PositiveJsonInt
     page_id: uuid.UUID
-    customer_name: str = Field(min_length=1, max_length=100)
+    customer_name: str = Field(min_length=1, max_length=100, pattern=HAS_TEXT)
     plan_id: str | None = Field(default=None, max_length=50)
 
 
