@@ -35,6 +35,9 @@ MAX_NAME = 40
 MAX_MESSAGE = 300
 MAX_PHONE = 20
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
+# what check_answer accepts, as one pattern for the document: blank, or once trimmed a
+# number of at most MAX_PHONE characters (so it ends in a digit or '-', never a space)
+PHONE_OR_BLANK = r"^\s*(\+[0-9][0-9 -]{4,17}[0-9-]|[0-9][0-9 -]{4,18}[0-9-])?\s*$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

@@ -14,7 +14,7 @@ from mochung.server.auth import limit
 from mochung.server.guests.owner import GuestRoutes
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
 from mochung.server.http.listing import Paginated, SliceQuery, respond_slice
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import HAS_PRINTABLE, UtcDatetime, WireModel, endpoint, respond
 
 routes = GuestRoutes()
 TAG = "guests"
@@ -22,9 +22,10 @@ DELETE_ATTEMPTS_PER_ENTRY = 10  # wrong passwords are guessed per entry, whoever
 
 
 class EntryBody(WireModel):
-    name: str = Field(max_length=200)  # the limits (after trimming) are the domain's
-    content: str = Field(max_length=5000)
-    password: str = Field(max_length=200)
+    # the domain's limits, stated as the document can: it counts what is left after trimming
+    name: str = Field(min_length=1, max_length=guestbook.MAX_NAME, pattern=HAS_PRINTABLE)
+    content: str = Field(min_length=1, max_length=guestbook.MAX_CONTENT, pattern=HAS_PRINTABLE)
+    password: str = Field(min_length=guestbook.MIN_PASSWORD, max_length=guestbook.MAX_PASSWORD)
 
 
 class PasswordBody(WireModel):

@@ -24,7 +24,7 @@ from mochung.server.guests.owner import GuestRoutes
 from mochung.server.guests.visitors import limit_guest_write, remember_visitor
 from mochung.server.http.listing import SliceQuery
 from mochung.server.http.replies import download, filled
-from mochung.server.http.wire import UtcDatetime, WireModel, endpoint, respond
+from mochung.server.http.wire import HAS_PRINTABLE, UtcDatetime, WireModel, endpoint, respond
 from mochung.server.pages import own_page
 
 routes = GuestRoutes()
@@ -36,12 +36,13 @@ log = logging.getLogger("mochung.guests")
 
 class RsvpBody(WireModel):
     side: Literal["groom", "bride"]
-    name: str = Field(max_length=200)  # the limit (40 after trimming) is the domain's
+    # the domain's limits, stated as the document can: it counts what is left after trimming
+    name: str = Field(min_length=1, max_length=rsvps.MAX_NAME, pattern=HAS_PRINTABLE)
     attending: StrictBool
     party_size: int = Field(default=1, ge=0, le=1000)
     meal: Literal["yes", "no", "undecided"] | None = None
-    phone: str | None = Field(default=None, max_length=100)
-    message: str | None = Field(default=None, max_length=2000)
+    phone: str | None = Field(default=None, max_length=100, pattern=rsvps.PHONE_OR_BLANK)
+    message: str | None = Field(default=None, max_length=rsvps.MAX_MESSAGE)
 
     def answer(self) -> rsvps.Answer:
         return rsvps.Answer(**self.model_dump())  # the body's fields are the answer's, name for name

@@ -65,11 +65,18 @@ PositiveJsonInt = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole)]
 # for all text, no NUL: see ``RefusesNul``). Python's ``\s`` (the fuzzer reads the document
 # with ``re``) is exactly what ``strip`` removes.
 HAS_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# The same for a guest's text, from which the domain also drops control characters.
+HAS_PRINTABLE = r"^[^\u0000]*[^\s\u0000-\u001f\u007f][^\u0000]*$"
 
 
 class RefusesNul(BaseModel):
     """A request model: no text anywhere in it (nested objects included) holds a NUL.
-    PostgreSQL cannot store one, so both databases refuse it here, before anything is done."""
+    PostgreSQL cannot store one, so both databases refuse it here, before anything is done.
+
+    Patterns are read by Python's ``re``, as the domain (``str.strip``) and the fuzzer that
+    reads the document do: one meaning of ``\\s`` everywhere."""
+
+    model_config = ConfigDict(regex_engine="python-re")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -109,7 +116,7 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 
 
 def _message(error: ErrorDetails) -> str:
-    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == HAS_TEXT:
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in (HAS_TEXT, HAS_PRINTABLE):
         return "must not be blank"  # what the domain says of it; the pattern itself tells a person nothing
     return error["msg"]
 

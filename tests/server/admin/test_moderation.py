@@ -79,10 +79,10 @@ async def test_hiding_needs_a_reason_and_an_existing_page(client) -> None:
         assert (await response.json())["details"][0]["field"] == "reason"
     # blank is no reason: only spaces, or a control character Python counts as a space (the
     # document's pattern says so, and the fuzzer reads it with Python's re)
-    for blank in ("   ", "\x1c", "\u3000\n"):  # pydantic's pattern engine or, for \x1c, the domain
+    for blank in ("   ", "\x1c", "\u3000\n"):
         response = await client.post(f"/api/admin/pages/{page.id}/hide", json={"reason": blank}, headers=headers)
         assert response.status == 400
-        assert (await response.json())["details"][0]["field"] == "reason"
+        assert (await response.json())["details"] == [{"field": "reason", "message": "must not be blank"}]
     document = await (await client.get("/api/openapi.json")).json()
     body = document["paths"]["/api/admin/pages/{id}/hide"]["post"]["requestBody"]["content"]["application/json"]
     schema = document["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
