@@ -191,7 +191,7 @@ def start_mochung(stack: Stack, mode: str, worker_processes: int) -> str:
     if mode == "embedded":  # nothing configured: SQLite, in-process worker, generated secret
         env = stack.env()
         for name in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET"):
-            env.pop(name)
+            env.pop(name, None)
         port = free_port()
         command = [sys.executable, "-m", "mochung", "serve", "--port", str(port)]
         process = Process("serve", command, env, stack.workdir)

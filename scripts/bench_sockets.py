@@ -134,7 +134,7 @@ def start_server(name: str, workdir: Path, profile: str | None = None) -> tuple[
     (workdir / name).mkdir(parents=True, exist_ok=True)
     env = stack.env()
     for variable in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET"):
-        env.pop(variable)  # nothing configured: embedded, the defaults
+        env.pop(variable, None)  # nothing configured: embedded, the defaults
     env["MOCHUNG_LOG_LEVEL"] = "WARNING"
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     command = [sys.executable, *profiler, "-m", "mochung", "serve", "--port", str(port)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from typing import Annotated, Any
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,7 +14,11 @@ import mochung
 from mochung.cli.common import run_or_fail, stderr
 from mochung.settings import load_settings
 
+if TYPE_CHECKING:
+    from mochung.server.chat.handoff import LazyWorker
+
 SHUTDOWN_SECONDS = 1.5
+log = logging.getLogger("mochung.serve")
 
 
 def serve(
@@ -32,6 +39,7 @@ def _serve(host: str | None, port: int | None) -> None:
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     application = create_app(settings)
+    application.cleanup_ctx.append(_chat_worker_started)
     application.on_startup.append(_graceful_sigterm)
     application.on_startup.append(_freeze_startup_heap)  # after every resource is open
     stderr().print(f"mochung {mochung.__version__} ({settings.mode}) on http://{settings.host}:{settings.port}")
@@ -44,6 +52,29 @@ def _serve(host: str | None, port: int | None) -> None:
         access_log=None,
         shutdown_timeout=SHUTDOWN_SECONDS,
     )
+
+
+async def _chat_worker_started(app: Any) -> AsyncIterator[None]:
+    """Embedded mode: start the chat worker in the background as soon as the server is up,
+    so the first couple to write after a restart does not wait for it (~1 s: Dramatiq's
+    threads, the worker's connections, the agents). The app alone starts it on the first
+    turn (tests build hundreds of apps that never chat); that stays the fallback if this
+    start fails, and the first turn then reports the error."""
+    from mochung.server import keys
+
+    async def start(worker: LazyWorker) -> None:
+        try:
+            await worker.ensure_started()
+        except Exception as error:
+            log.warning("the chat worker did not start ahead of the first turn: %s", error)
+
+    worker = app[keys.CHAT].embedded_worker
+    task = asyncio.create_task(start(worker), name="chat-worker-start") if worker is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:  # let a start in progress finish, so the chat's cleanup stops that worker
+            await task
 
 
 async def _freeze_startup_heap(app: Any) -> None:

@@ -154,7 +154,7 @@ def start_embedded(workdir: Path, model_url: str) -> tuple[Target, Stack]:
     stack = Stack(folder, "", "", **llm_env(model_url))
     env = stack.env()
     for name in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL", "MOCHUNG_JWT_SECRET", "MOCHUNG_BROKER_NAMESPACE"):
-        env.pop(name)  # nothing configured but the model: SQLite, in-process worker, generated secret
+        env.pop(name, None)  # nothing configured but the model: SQLite, in-process worker, generated secret
     port = free_port()
     process = Process("serve", [sys.executable, "-m", "mochung", "serve", "--port", str(port)], env, folder)
     stack.processes.append(process)

@@ -100,6 +100,9 @@ class Stack:
         )
         base.update(self.extra_env)
         base.update(extra)
+        for name in ("MOCHUNG_DATABASE_URL", "MOCHUNG_REDIS_URL"):
+            if not base[name]:  # a stack without them is embedded: SQLite, the in-process worker
+                del base[name]
         return base
 
     def _start(self, name: str, args: list[str], **env: str) -> Process:

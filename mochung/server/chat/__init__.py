@@ -208,8 +208,8 @@ async def chat_context(app: web.Application, gateway: Gateway) -> AsyncIterator[
             processes=app[keys.PROCESSES],
         )
         embedded_worker = LazyWorker(chat_worker)
-        # The worker starts on the first turn; load the agents meanwhile so that turn does
-        # not also pay for importing LangChain.
+        # The worker starts on the first turn (`mochung serve` starts it at once); load the
+        # agents meanwhile so that turn does not also pay for importing LangChain.
         warm_up = asyncio.create_task(asyncio.to_thread(importlib.import_module, "mochung.agents"))
         broker, actors, publisher, turns = chat_worker.broker, chat_worker.actors, hub, memory_turns
         relay = Relay(sio, lambda receive: MemorySubscriber(hub, receive))

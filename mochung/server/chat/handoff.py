@@ -28,8 +28,9 @@ NAMESPACES = ("/", "/chat")
 
 
 class LazyWorker:
-    """The embedded chat worker, started on the first turn rather than with the app: a
-    process (or a test) that never chats never starts Dramatiq's threads."""
+    """The embedded chat worker, started by the first turn rather than with the app: an app
+    (a test) that never chats never starts Dramatiq's threads. ``mochung serve`` starts it
+    right after start-up instead (``cli/serve.py``), so its first turn does not wait."""
 
     def __init__(self, chat_worker: ChatWorker) -> None:
         self.chat_worker = chat_worker
