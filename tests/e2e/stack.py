@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.support import PASSWORD, TEST_SECRET
@@ -200,6 +201,17 @@ def _post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None)
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+async def admin_system(web_url: str, admin_token: str) -> dict[str, Any]:
+    """``GET /api/admin/system`` as the admin (what the TUI's System screen shows)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{web_url}/api/admin/system", headers={"Authorization": f"Bearer {admin_token}"}) as response,
+    ):
+        assert response.status == 200
+        result: dict[str, Any] = await response.json()
+        return result
 
 
 class RedisServer:

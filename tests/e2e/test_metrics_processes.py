@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.stack import START_SECONDS, Stack, free_port, register
+from tests.e2e.stack import START_SECONDS, Stack, admin_system, free_port, register
 from tests.server.chat.helpers import ChatClient
 from tests.support.waiting import eventually, wait_until
 
@@ -104,16 +104,10 @@ async def test_each_worker_process_serves_its_own_metrics(make_stack: Callable[.
     assert value(own, "mochung_chat_turns_total", status="done") == 0  # the web process runs no turns
 
     # the admin API lists the three processes (each reports itself to Redis)
-    headers = {"Authorization": f"Bearer {await asyncio.to_thread(stack.admin_token, web)}"}
+    token = await asyncio.to_thread(stack.admin_token, web)
 
     async def system() -> dict[str, object]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{web}/api/admin/system", headers=headers) as response,
-        ):
-            assert response.status == 200
-            result: dict[str, object] = await response.json()
-            return result
+        return await admin_system(web, token)
 
     def three(info: dict[str, object]) -> bool:
         processes = info["processes"]

@@ -9,10 +9,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, admin_system
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -22,16 +21,10 @@ async def test_the_embedded_worker_is_running_before_anyone_chats(tmp_path: Path
     stack = Stack(tmp_path, "", "")  # nothing configured: SQLite, the in-process worker
     try:
         web = await asyncio.to_thread(stack.serve)
-        headers = {"Authorization": f"Bearer {await asyncio.to_thread(stack.admin_token, web)}"}
+        token = await asyncio.to_thread(stack.admin_token, web)
 
         async def system() -> dict[str, Any]:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"{web}/api/admin/system", headers=headers) as response,
-            ):
-                assert response.status == 200
-                result: dict[str, Any] = await response.json()
-                return result
+            return await admin_system(web, token)
 
         def with_worker(info: dict[str, Any]) -> bool:
             return sorted(p["kind"] for p in info["processes"]) == ["web", "worker"]
