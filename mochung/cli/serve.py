@@ -6,16 +6,13 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 import mochung
 from mochung.cli.common import run_or_fail, stderr
 from mochung.settings import load_settings
-
-if TYPE_CHECKING:
-    from mochung.server.chat.handoff import LazyWorker
 
 SHUTDOWN_SECONDS = 1.5
 log = logging.getLogger("mochung.serve")
@@ -55,26 +52,24 @@ def _serve(host: str | None, port: int | None) -> None:
 
 
 async def _chat_worker_started(app: Any) -> AsyncIterator[None]:
-    """Embedded mode: start the chat worker in the background as soon as the server is up,
-    so the first couple to write after a restart does not wait for it (~1 s: Dramatiq's
-    threads, the worker's connections, the agents). The app alone starts it on the first
-    turn (tests build hundreds of apps that never chat); that stays the fallback if this
-    start fails, and the first turn then reports the error."""
+    """Start this process's chat worker (embedded mode) in the background as soon as the
+    server is up, so the first couple to write after a restart does not wait for it (~1 s:
+    Dramatiq's threads, the worker's connections, the agents). The app alone starts it on
+    the first turn (tests build hundreds of apps that never chat); that stays the fallback
+    if this start fails, and the first turn then reports the error."""
     from mochung.server import keys
 
-    async def start(worker: LazyWorker) -> None:
+    async def start() -> None:
         try:
-            await worker.ensure_started()
+            await app[keys.CHAT].start_worker()
         except Exception as error:
             log.warning("the chat worker did not start ahead of the first turn: %s", error)
 
-    worker = app[keys.CHAT].embedded_worker
-    task = asyncio.create_task(start(worker), name="chat-worker-start") if worker is not None else None
+    task = asyncio.create_task(start(), name="chat-worker-start")
     try:
         yield
     finally:
-        if task is not None:  # let a start in progress finish, so the chat's cleanup stops that worker
-            await task
+        await task  # let a start in progress finish, so the chat's cleanup stops that worker
 
 
 async def _freeze_startup_heap(app: Any) -> None:

@@ -61,6 +61,12 @@ class ChatServices:
     relay: Relay
     embedded_worker: LazyWorker | None = None
 
+    async def start_worker(self) -> None:
+        """Start what runs this process's turns ahead of the first one: the embedded worker;
+        nothing in distributed mode, whose turns run in `mochung worker` processes."""
+        if self.embedded_worker is not None:
+            await self.embedded_worker.ensure_started()
+
     async def enqueue(self, message_id: uuid.UUID) -> None:
         if self.embedded_worker is not None:
             await self.embedded_worker.ensure_started()
