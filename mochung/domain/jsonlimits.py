@@ -56,6 +56,14 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return depth(value, limit) > limit
 
 
+# What ``str.strip`` removes (``str.isspace``), spelled out for a document's patterns:
+# ``\s`` means this in Python's ``re`` but less in ECMA-262, the dialect of JSON Schema
+# patterns, which fuzzers and clients may follow.
+SPACES = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+
+
 def parsed_too_deep(raw: bytes | str, value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether ``value``, parsed from ``raw``, is nested deeper than ``limit``. It cannot be
     deeper than ``raw`` has opening brackets, which are counted in C: most packets and

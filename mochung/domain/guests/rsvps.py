@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from mochung.domain.errors import Forbidden, Invalid, NotFound, RsvpClosed
 from mochung.domain.guests.settings import RsvpSettings, read_settings
 from mochung.domain.guests.wedding import SEOUL
+from mochung.domain.jsonlimits import SPACES
 from mochung.domain.listing import Slice, paginate, where
 from mochung.domain.models import Page, Rsvp
 from mochung.domain.pages import public_page
@@ -37,7 +38,7 @@ MAX_PHONE = 20
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 # what check_answer accepts, as one pattern for the document: blank, or once trimmed a
 # number of at most MAX_PHONE characters (so it ends in a digit or '-', never a space)
-PHONE_OR_BLANK = r"^\s*(\+[0-9][0-9 -]{4,17}[0-9-]|[0-9][0-9 -]{4,18}[0-9-])?\s*$"
+PHONE_OR_BLANK = f"^[{SPACES}]*(\\+[0-9][0-9 -]{{4,17}}[0-9-]|[0-9][0-9 -]{{4,18}}[0-9-])?[{SPACES}]*$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

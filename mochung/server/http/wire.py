@@ -60,13 +60,12 @@ def _whole(value: object) -> object:
 # 3.0); the bound sits inside so the document states it (``exclusiveMinimum``)
 PositiveJsonInt = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole)]
 
-# The ``pattern`` of text that must say something: the domain strips it (``str.strip``) and
-# refuses what is left empty, so the document says "holds a non-space character" (and, as
-# for all text, no NUL: see ``RefusesNul``). Python's ``\s`` (the fuzzer reads the document
-# with ``re``) is exactly what ``strip`` removes.
-HAS_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# The ``pattern`` of text that must say something: the domain strips it and refuses what is
+# left empty, so the document says "holds a non-space character" (and, as for all text, no
+# NUL: see ``RefusesNul``).
+HAS_TEXT = f"^[^\\u0000]*[^{jsonlimits.SPACES}\\u0000][^\\u0000]*$"
 # The same for a guest's text, from which the domain also drops control characters.
-HAS_PRINTABLE = r"^[^\u0000]*[^\s\u0000-\u001f\u007f][^\u0000]*$"
+HAS_PRINTABLE = f"^[^\\u0000]*[^{jsonlimits.SPACES}\\u0000-\\u001f\\u007f][^\\u0000]*$"
 
 
 class RefusesNul(BaseModel):
